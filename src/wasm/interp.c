@@ -1,0 +1,656 @@
+/*
+ * interp.c - the interpreter loop over lowered code.
+ *
+ * One function, one loop. Dispatch is computed goto on GCC and Clang (the
+ * address of each handler taken from a table indexed by the opcode word)
+ * and a switch elsewhere; the handlers are written once with CASE/NEXT.
+ *
+ * Hot state lives in locals the compiler keeps in registers: pc (the
+ * current instruction, which stays at the opcode word while it executes),
+ * fp (the frame's slot 0), mem (linear memory 0's base), inst and budget
+ * (fuel left before the next check of the store's fuel and interrupt flag).
+ *
+ * Memory accesses are not bounds checked: addresses are 33-bit at most
+ * (u32 base + u32 offset) and every linear memory reserves 8 GiB of address
+ * space beyond its base, so an out-of-bounds access faults and the fault
+ * handler (runtime.c) turns it into a trap. Each access first records pc so
+ * that the trap can name the instruction.
+ *
+ * Wasm-to-Wasm calls do not recurse on the C stack: they push a wm_frame
+ * and continue in the same loop. Depth and stack space are checked on each
+ * call ("call stack exhausted").
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lower.h"
+
+#if defined(__GNUC__) && !defined(WM_INTERP_SWITCH)
+#define WM_COMPUTED_GOTO 1
+#endif
+
+#if defined(__GNUC__)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define UNLIKELY(x) (x)
+#endif
+
+#define FUEL_CHUNK 65536
+
+static bool refuel(wm_exec *ex, int64_t *budget) {
+    if (ex->interrupt) return false;
+    if (!ex->fuel_limited) {
+        *budget = FUEL_CHUNK;
+        return true;
+    }
+    if (ex->fuel <= 0) return false;
+    int64_t take = ex->fuel < 1024 ? ex->fuel : 1024;
+    ex->fuel -= take;
+    *budget = take - 1;
+    return true;
+}
+
+/* ------------------------------------------------------- float helpers */
+
+static inline uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static inline uint64_t f64_bits(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
+
+static inline float f32_min(float a, float b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == b) return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline float f32_max(float a, float b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == b) return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+static inline double f64_min(double a, double b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == b) return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline double f64_max(double a, double b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == b) return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+/* Saturating truncations: NaN -> 0, out of range -> the nearest bound. */
+static inline int32_t sat_i32(double x) {
+    if (isnan(x)) return 0;
+    if (x <= -2147483649.0) return INT32_MIN;
+    if (x >= 2147483648.0) return INT32_MAX;
+    return (int32_t)x;
+}
+static inline uint32_t sat_u32(double x) {
+    if (isnan(x) || x <= -1.0) return 0;
+    if (x >= 4294967296.0) return UINT32_MAX;
+    return (uint32_t)x;
+}
+static inline int64_t sat_i64(double x) {
+    if (isnan(x)) return 0;
+    if (x < -9223372036854775808.0) return INT64_MIN;
+    if (x >= 9223372036854775808.0) return INT64_MAX;
+    return (int64_t)x;
+}
+static inline uint64_t sat_u64(double x) {
+    if (isnan(x) || x <= -1.0) return 0;
+    if (x >= 18446744073709551616.0) return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+static inline uint32_t rotl32(uint32_t x, uint32_t n) { n &= 31; return (x << n) | (x >> ((32 - n) & 31)); }
+static inline uint32_t rotr32(uint32_t x, uint32_t n) { n &= 31; return (x >> n) | (x << ((32 - n) & 31)); }
+static inline uint64_t rotl64(uint64_t x, uint64_t n) { n &= 63; return (x << n) | (x >> ((64 - n) & 63)); }
+static inline uint64_t rotr64(uint64_t x, uint64_t n) { n &= 63; return (x >> n) | (x << ((64 - n) & 63)); }
+
+/* -------------------------------------------------------------- the loop */
+
+wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp) {
+#ifdef WM_COMPUTED_GOTO
+    static const void *const labels[WM_IOP_COUNT] = {
+#define WM_IOP(name, nwords) [WM_IOP_##name] = &&L_##name,
+#include "iops.def"
+    };
+#define CASE(name) L_##name:
+#define DISPATCH() goto *labels[*pc]
+#else
+#define CASE(name) case WM_IOP_##name:
+#define DISPATCH() goto dispatch
+#endif
+#define NEXT(n)        \
+    do {               \
+        pc += (n);     \
+        DISPATCH();    \
+    } while (0)
+#define TRAP(code)              \
+    do {                        \
+        trap = (code);          \
+        goto trapped;           \
+    } while (0)
+#define FUEL_CHECK()                                                     \
+    do {                                                                 \
+        if (UNLIKELY(--budget < 0) && !refuel(ex, &budget))              \
+            TRAP(ex->interrupt ? WB_TRAP_INTERRUPTED : WB_TRAP_OUT_OF_FUEL); \
+    } while (0)
+/* Operand word i of the current instruction, and the slot it names. */
+#define W(i) (pc[i])
+#define S(i) (fp[pc[i]])
+#define MEMADDR(slot, off) (mem + (uint64_t)fp[pc[slot]].u32 + (uint64_t)pc[off])
+
+    wb_func *func = f;
+    wm_lowered *code = f->code;
+    const wm_word *pc = code->code;
+    wb_instance *inst = f->inst;
+    uint8_t *mem = inst->mem0 ? inst->mem0->base : NULL;
+    wm_frame *fsp = ex->frame_top;
+    wm_frame *const fsp_base = fsp;
+    int64_t budget = 0;
+    wb_trap trap = WB_TRAP_NONE;
+    wb_status status = WB_OK;
+
+    ex->trap_func = func;
+    ex->in_wasm = 1;
+    FUEL_CHECK();
+
+#ifndef WM_COMPUTED_GOTO
+dispatch:
+    switch ((wm_iop)*pc) {
+#endif
+    DISPATCH();
+
+    CASE(unreachable) TRAP(WB_TRAP_UNREACHABLE);
+
+    CASE(br) pc = code->code + W(1); DISPATCH();
+    CASE(br_loop)
+        FUEL_CHECK();
+        pc = code->code + W(1);
+        DISPATCH();
+    CASE(br_if)
+        if (S(1).u32) { pc = code->code + W(2); DISPATCH(); }
+        NEXT(3);
+    CASE(br_if_loop)
+        if (S(1).u32) {
+            FUEL_CHECK();
+            pc = code->code + W(2);
+            DISPATCH();
+        }
+        NEXT(3);
+    CASE(br_unless)
+        if (!S(1).u32) { pc = code->code + W(2); DISPATCH(); }
+        NEXT(3);
+    CASE(br_table) {
+        uint32_t i = S(1).u32, n = W(2);
+        pc = code->code + pc[3 + (i < n ? i : n)];
+        DISPATCH();
+    }
+
+    CASE(return)
+        if (fsp == fsp_base) goto done;
+        fsp--;
+        pc = fsp->ret_pc;
+        fp = fsp->ret_fp;
+        func = fsp->func;
+        code = func->code;
+        ex->trap_func = func;
+        if (func->inst != inst) {
+            inst = func->inst;
+            mem = inst->mem0 ? inst->mem0->base : NULL;
+        }
+        DISPATCH();
+
+    {
+        wb_func *callee;
+        wm_slot *nfp;
+        const wm_word *ret;
+    CASE(call)
+        callee = inst->funcs[W(1)];
+        nfp = fp + W(2);
+        ret = pc + 3;
+        goto do_call;
+    CASE(call_indirect) {
+        wb_table *t = inst->tables[W(2)];
+        uint32_t i = S(4).u32;
+        if (UNLIKELY(i >= t->size)) TRAP(WB_TRAP_UNDEFINED_ELEMENT);
+        callee = (wb_func *)t->elems[i];
+        if (UNLIKELY(!callee)) TRAP(WB_TRAP_UNINITIALIZED_ELEMENT);
+        if (UNLIKELY(callee->type_id != inst->type_ids[W(1)]))
+            TRAP(WB_TRAP_INDIRECT_CALL_MISMATCH);
+        nfp = fp + W(3);
+        ret = pc + 5;
+        goto do_call;
+    }
+    do_call:
+        if (callee->host) {
+            ex->trap_pc = pc;
+            ex->stack_top = fp + code->nslots;
+            ex->frame_top = fsp;
+            if (ex->fuel_limited) ex->fuel += budget;
+            budget = 0;
+            ex->in_wasm = 0;
+            status = wm_call_host(ex, callee, inst, nfp);
+            ex->in_wasm = 1;
+            ex->trap_func = func;
+            if (status != WB_OK) goto failed;
+            FUEL_CHECK();
+            pc = ret;
+            DISPATCH();
+        }
+        if (UNLIKELY(!callee->code)) {
+            wb_error err;
+            if (wm_func_prepare(callee, &err) != WB_OK) {
+                status = err.status;
+                snprintf(ex->host_message, sizeof ex->host_message, "%s", err.message);
+                trap = WB_TRAP_HOST;
+                ex->trap = trap;
+                goto failed_pc;
+            }
+        }
+        {
+            wm_lowered *cc = callee->code;
+            if (UNLIKELY(nfp + cc->nslots > ex->stack_end || fsp == ex->frames_end))
+                TRAP(WB_TRAP_STACK_EXHAUSTED);
+            fsp->ret_pc = ret;
+            fsp->ret_fp = fp;
+            fsp->func = func;
+            fsp++;
+            if (cc->nlocals > cc->nparams)
+                memset(nfp + cc->nparams, 0, (size_t)(cc->nlocals - cc->nparams) * sizeof *nfp);
+            fp = nfp;
+            func = callee;
+            code = cc;
+            pc = cc->code;
+            ex->trap_func = func;
+            if (func->inst != inst) {
+                inst = func->inst;
+                mem = inst->mem0 ? inst->mem0->base : NULL;
+            }
+            FUEL_CHECK();
+            DISPATCH();
+        }
+    }
+
+    CASE(copy) S(1) = S(2); NEXT(3);
+    CASE(select) if (!S(2).u32) S(1) = S(3); NEXT(4);
+    CASE(const32) S(1).u64 = W(2); NEXT(3);
+    CASE(const64) S(1).u64 = (uint64_t)W(2) | (uint64_t)W(3) << 32; NEXT(4);
+    CASE(global_get) S(1) = inst->globals[W(2)]->val; NEXT(3);
+    CASE(global_set) inst->globals[W(1)]->val = S(2); NEXT(3);
+
+    /* Loads: D A OFF. */
+#define LOAD(name, ctype, member, cast)                 \
+    CASE(name) {                                        \
+        ctype v;                                        \
+        ex->trap_pc = pc;                               \
+        memcpy(&v, MEMADDR(2, 3), sizeof v);            \
+        S(1).member = cast v;                           \
+        NEXT(4);                                        \
+    }
+    LOAD(i32_load, uint32_t, u32, )
+    LOAD(i64_load, uint64_t, u64, )
+    LOAD(f32_load, uint32_t, u32, )
+    LOAD(f64_load, uint64_t, u64, )
+    LOAD(i32_load8_s, int8_t, i32, (int32_t))
+    LOAD(i32_load8_u, uint8_t, u32, (uint32_t))
+    LOAD(i32_load16_s, int16_t, i32, (int32_t))
+    LOAD(i32_load16_u, uint16_t, u32, (uint32_t))
+    LOAD(i64_load8_s, int8_t, i64, (int64_t))
+    LOAD(i64_load8_u, uint8_t, u64, (uint64_t))
+    LOAD(i64_load16_s, int16_t, i64, (int64_t))
+    LOAD(i64_load16_u, uint16_t, u64, (uint64_t))
+    LOAD(i64_load32_s, int32_t, i64, (int64_t))
+    LOAD(i64_load32_u, uint32_t, u64, (uint64_t))
+#undef LOAD
+
+    /* Stores: A V OFF. */
+#define STORE(name, ctype, member)                      \
+    CASE(name) {                                        \
+        ctype v = (ctype)S(2).member;                   \
+        ex->trap_pc = pc;                               \
+        memcpy(MEMADDR(1, 3), &v, sizeof v);            \
+        NEXT(4);                                        \
+    }
+    STORE(i32_store, uint32_t, u32)
+    STORE(i64_store, uint64_t, u64)
+    STORE(f32_store, uint32_t, u32)
+    STORE(f64_store, uint64_t, u64)
+    STORE(i32_store8, uint8_t, u32)
+    STORE(i32_store16, uint16_t, u32)
+    STORE(i64_store8, uint8_t, u64)
+    STORE(i64_store16, uint16_t, u64)
+    STORE(i64_store32, uint32_t, u64)
+#undef STORE
+
+    CASE(memory_size) S(1).u64 = inst->mem0->pages; NEXT(2);
+    CASE(memory_grow)
+        S(1).u64 = (uint32_t)(int32_t)wm_memory_grow_raw(inst->mem0, S(2).u32);
+        NEXT(3);
+
+    /* Numeric instructions. */
+#define UN(name, expr) CASE(name) { wm_slot *a_ = &S(2); (void)a_; S(1) expr; NEXT(3); }
+#define BIN(name, expr) CASE(name) { wm_slot *a_ = &S(2), *b_ = &S(3); S(1) expr; NEXT(4); }
+#define A (*a_)
+#define B (*b_)
+    UN(i32_eqz, .u64 = A.u32 == 0)
+    BIN(i32_eq, .u64 = A.u32 == B.u32)
+    BIN(i32_ne, .u64 = A.u32 != B.u32)
+    BIN(i32_lt_s, .u64 = A.i32 < B.i32)
+    BIN(i32_lt_u, .u64 = A.u32 < B.u32)
+    BIN(i32_gt_s, .u64 = A.i32 > B.i32)
+    BIN(i32_gt_u, .u64 = A.u32 > B.u32)
+    BIN(i32_le_s, .u64 = A.i32 <= B.i32)
+    BIN(i32_le_u, .u64 = A.u32 <= B.u32)
+    BIN(i32_ge_s, .u64 = A.i32 >= B.i32)
+    BIN(i32_ge_u, .u64 = A.u32 >= B.u32)
+    UN(i64_eqz, .u64 = A.u64 == 0)
+    BIN(i64_eq, .u64 = A.u64 == B.u64)
+    BIN(i64_ne, .u64 = A.u64 != B.u64)
+    BIN(i64_lt_s, .u64 = A.i64 < B.i64)
+    BIN(i64_lt_u, .u64 = A.u64 < B.u64)
+    BIN(i64_gt_s, .u64 = A.i64 > B.i64)
+    BIN(i64_gt_u, .u64 = A.u64 > B.u64)
+    BIN(i64_le_s, .u64 = A.i64 <= B.i64)
+    BIN(i64_le_u, .u64 = A.u64 <= B.u64)
+    BIN(i64_ge_s, .u64 = A.i64 >= B.i64)
+    BIN(i64_ge_u, .u64 = A.u64 >= B.u64)
+    BIN(f32_eq, .u64 = A.f32 == B.f32)
+    BIN(f32_ne, .u64 = A.f32 != B.f32)
+    BIN(f32_lt, .u64 = A.f32 < B.f32)
+    BIN(f32_gt, .u64 = A.f32 > B.f32)
+    BIN(f32_le, .u64 = A.f32 <= B.f32)
+    BIN(f32_ge, .u64 = A.f32 >= B.f32)
+    BIN(f64_eq, .u64 = A.f64 == B.f64)
+    BIN(f64_ne, .u64 = A.f64 != B.f64)
+    BIN(f64_lt, .u64 = A.f64 < B.f64)
+    BIN(f64_gt, .u64 = A.f64 > B.f64)
+    BIN(f64_le, .u64 = A.f64 <= B.f64)
+    BIN(f64_ge, .u64 = A.f64 >= B.f64)
+
+    UN(i32_clz, .u64 = A.u32 ? (uint32_t)__builtin_clz(A.u32) : 32)
+    UN(i32_ctz, .u64 = A.u32 ? (uint32_t)__builtin_ctz(A.u32) : 32)
+    UN(i32_popcnt, .u64 = (uint32_t)__builtin_popcount(A.u32))
+    BIN(i32_add, .u32 = A.u32 + B.u32)
+    BIN(i32_sub, .u32 = A.u32 - B.u32)
+    BIN(i32_mul, .u32 = A.u32 * B.u32)
+    CASE(i32_div_s) {
+        int32_t a = S(2).i32, b = S(3).i32;
+        if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
+        if (UNLIKELY(a == INT32_MIN && b == -1)) TRAP(WB_TRAP_INT_OVERFLOW);
+        S(1).i32 = a / b;
+        NEXT(4);
+    }
+    CASE(i32_div_u) {
+        uint32_t a = S(2).u32, b = S(3).u32;
+        if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
+        S(1).u32 = a / b;
+        NEXT(4);
+    }
+    CASE(i32_rem_s) {
+        int32_t a = S(2).i32, b = S(3).i32;
+        if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
+        S(1).i32 = (b == -1) ? 0 : a % b;
+        NEXT(4);
+    }
+    CASE(i32_rem_u) {
+        uint32_t a = S(2).u32, b = S(3).u32;
+        if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
+        S(1).u32 = a % b;
+        NEXT(4);
+    }
+    BIN(i32_and, .u32 = A.u32 & B.u32)
+    BIN(i32_or, .u32 = A.u32 | B.u32)
+    BIN(i32_xor, .u32 = A.u32 ^ B.u32)
+    BIN(i32_shl, .u32 = A.u32 << (B.u32 & 31))
+    BIN(i32_shr_s, .i32 = A.i32 >> (B.u32 & 31))
+    BIN(i32_shr_u, .u32 = A.u32 >> (B.u32 & 31))
+    BIN(i32_rotl, .u32 = rotl32(A.u32, B.u32))
+    BIN(i32_rotr, .u32 = rotr32(A.u32, B.u32))
+
+    UN(i64_clz, .u64 = A.u64 ? (uint64_t)__builtin_clzll(A.u64) : 64)
+    UN(i64_ctz, .u64 = A.u64 ? (uint64_t)__builtin_ctzll(A.u64) : 64)
+    UN(i64_popcnt, .u64 = (uint64_t)__builtin_popcountll(A.u64))
+    BIN(i64_add, .u64 = A.u64 + B.u64)
+    BIN(i64_sub, .u64 = A.u64 - B.u64)
+    BIN(i64_mul, .u64 = A.u64 * B.u64)
+    CASE(i64_div_s) {
+        int64_t a = S(2).i64, b = S(3).i64;
+        if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
+        if (UNLIKELY(a == INT64_MIN && b == -1)) TRAP(WB_TRAP_INT_OVERFLOW);
+        S(1).i64 = a / b;
+        NEXT(4);
+    }
+    CASE(i64_div_u) {
+        uint64_t a = S(2).u64, b = S(3).u64;
+        if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
+        S(1).u64 = a / b;
+        NEXT(4);
+    }
+    CASE(i64_rem_s) {
+        int64_t a = S(2).i64, b = S(3).i64;
+        if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
+        S(1).i64 = (b == -1) ? 0 : a % b;
+        NEXT(4);
+    }
+    CASE(i64_rem_u) {
+        uint64_t a = S(2).u64, b = S(3).u64;
+        if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
+        S(1).u64 = a % b;
+        NEXT(4);
+    }
+    BIN(i64_and, .u64 = A.u64 & B.u64)
+    BIN(i64_or, .u64 = A.u64 | B.u64)
+    BIN(i64_xor, .u64 = A.u64 ^ B.u64)
+    BIN(i64_shl, .u64 = A.u64 << (B.u64 & 63))
+    BIN(i64_shr_s, .i64 = A.i64 >> (B.u64 & 63))
+    BIN(i64_shr_u, .u64 = A.u64 >> (B.u64 & 63))
+    BIN(i64_rotl, .u64 = rotl64(A.u64, B.u64))
+    BIN(i64_rotr, .u64 = rotr64(A.u64, B.u64))
+
+    UN(f32_abs, .u64 = f32_bits(A.f32) & 0x7FFFFFFFu)
+    UN(f32_neg, .u64 = f32_bits(A.f32) ^ 0x80000000u)
+    UN(f32_ceil, .f32 = ceilf(A.f32))
+    UN(f32_floor, .f32 = floorf(A.f32))
+    UN(f32_trunc, .f32 = truncf(A.f32))
+    UN(f32_nearest, .f32 = nearbyintf(A.f32))
+    UN(f32_sqrt, .f32 = sqrtf(A.f32))
+    BIN(f32_add, .f32 = A.f32 + B.f32)
+    BIN(f32_sub, .f32 = A.f32 - B.f32)
+    BIN(f32_mul, .f32 = A.f32 * B.f32)
+    BIN(f32_div, .f32 = A.f32 / B.f32)
+    BIN(f32_min, .f32 = f32_min(A.f32, B.f32))
+    BIN(f32_max, .f32 = f32_max(A.f32, B.f32))
+    BIN(f32_copysign, .u64 = (f32_bits(A.f32) & 0x7FFFFFFFu) | (f32_bits(B.f32) & 0x80000000u))
+    UN(f64_abs, .u64 = f64_bits(A.f64) & 0x7FFFFFFFFFFFFFFFull)
+    UN(f64_neg, .u64 = f64_bits(A.f64) ^ 0x8000000000000000ull)
+    UN(f64_ceil, .f64 = ceil(A.f64))
+    UN(f64_floor, .f64 = floor(A.f64))
+    UN(f64_trunc, .f64 = trunc(A.f64))
+    UN(f64_nearest, .f64 = nearbyint(A.f64))
+    UN(f64_sqrt, .f64 = sqrt(A.f64))
+    BIN(f64_add, .f64 = A.f64 + B.f64)
+    BIN(f64_sub, .f64 = A.f64 - B.f64)
+    BIN(f64_mul, .f64 = A.f64 * B.f64)
+    BIN(f64_div, .f64 = A.f64 / B.f64)
+    BIN(f64_min, .f64 = f64_min(A.f64, B.f64))
+    BIN(f64_max, .f64 = f64_max(A.f64, B.f64))
+    BIN(f64_copysign, .u64 = (f64_bits(A.f64) & 0x7FFFFFFFFFFFFFFFull) | (f64_bits(B.f64) & 0x8000000000000000ull))
+
+    UN(i32_wrap_i64, .u64 = (uint32_t)A.u64)
+    /* Trapping truncations: NaN is "invalid conversion", out of range
+     * "integer overflow"; the bounds are the first values that do not
+     * truncate into range. */
+#define TRUNC(name, member, ftype, lo, hi, lo_inclusive, dst, ctype)            \
+    CASE(name) {                                                                \
+        ftype x = S(2).member;                                                  \
+        if (UNLIKELY(isnan(x))) TRAP(WB_TRAP_INVALID_CONVERSION);               \
+        if (UNLIKELY(!((lo_inclusive ? x >= (lo) : x > (lo)) && x < (hi))))     \
+            TRAP(WB_TRAP_INT_OVERFLOW);                                         \
+        S(1).dst = (ctype)x;                                                    \
+        NEXT(3);                                                                \
+    }
+    TRUNC(i32_trunc_f32_s, f32, float, -2147483648.0f, 2147483648.0f, 1, u64, uint32_t)
+    TRUNC(i32_trunc_f32_u, f32, float, -1.0f, 4294967296.0f, 0, u64, uint32_t)
+    TRUNC(i32_trunc_f64_s, f64, double, -2147483649.0, 2147483648.0, 0, u64, uint32_t)
+    TRUNC(i32_trunc_f64_u, f64, double, -1.0, 4294967296.0, 0, u64, uint32_t)
+    TRUNC(i64_trunc_f32_s, f32, float, -9223372036854775808.0f, 9223372036854775808.0f, 1, i64, int64_t)
+    TRUNC(i64_trunc_f32_u, f32, float, -1.0f, 18446744073709551616.0f, 0, u64, uint64_t)
+    TRUNC(i64_trunc_f64_s, f64, double, -9223372036854775808.0, 9223372036854775808.0, 1, i64, int64_t)
+    TRUNC(i64_trunc_f64_u, f64, double, -1.0, 18446744073709551616.0, 0, u64, uint64_t)
+#undef TRUNC
+    UN(i64_extend_i32_s, .i64 = (int64_t)A.i32)
+    UN(i64_extend_i32_u, .u64 = (uint64_t)A.u32)
+    UN(f32_convert_i32_s, .f32 = (float)A.i32)
+    UN(f32_convert_i32_u, .f32 = (float)A.u32)
+    UN(f32_convert_i64_s, .f32 = (float)A.i64)
+    UN(f32_convert_i64_u, .f32 = (float)A.u64)
+    UN(f32_demote_f64, .f32 = (float)A.f64)
+    UN(f64_convert_i32_s, .f64 = (double)A.i32)
+    UN(f64_convert_i32_u, .f64 = (double)A.u32)
+    UN(f64_convert_i64_s, .f64 = (double)A.i64)
+    UN(f64_convert_i64_u, .f64 = (double)A.u64)
+    UN(f64_promote_f32, .f64 = (double)A.f32)
+    UN(i32_reinterpret_f32, .u64 = A.u32)
+    UN(i64_reinterpret_f64, .u64 = A.u64)
+    UN(f32_reinterpret_i32, .u64 = A.u32)
+    UN(f64_reinterpret_i64, .u64 = A.u64)
+    UN(i32_extend8_s, .u64 = (uint32_t)(int32_t)(int8_t)A.u32)
+    UN(i32_extend16_s, .u64 = (uint32_t)(int32_t)(int16_t)A.u32)
+    UN(i64_extend8_s, .i64 = (int64_t)(int8_t)A.u64)
+    UN(i64_extend16_s, .i64 = (int64_t)(int16_t)A.u64)
+    UN(i64_extend32_s, .i64 = (int64_t)(int32_t)A.u64)
+
+    UN(i32_trunc_sat_f32_s, .u64 = (uint32_t)sat_i32(A.f32))
+    UN(i32_trunc_sat_f32_u, .u64 = sat_u32(A.f32))
+    UN(i32_trunc_sat_f64_s, .u64 = (uint32_t)sat_i32(A.f64))
+    UN(i32_trunc_sat_f64_u, .u64 = sat_u32(A.f64))
+    UN(i64_trunc_sat_f32_s, .i64 = sat_i64(A.f32))
+    UN(i64_trunc_sat_f32_u, .u64 = sat_u64(A.f32))
+    UN(i64_trunc_sat_f64_s, .i64 = sat_i64(A.f64))
+    UN(i64_trunc_sat_f64_u, .u64 = sat_u64(A.f64))
+#undef UN
+#undef BIN
+#undef A
+#undef B
+
+    CASE(ref_is_null) S(1).u64 = S(2).ref == NULL; NEXT(3);
+    CASE(ref_func) S(1).ref = inst->funcs[W(2)]; NEXT(3);
+
+    CASE(table_get) {
+        wb_table *t = inst->tables[W(3)];
+        uint32_t i = S(2).u32;
+        if (UNLIKELY(i >= t->size)) TRAP(WB_TRAP_OOB_TABLE);
+        S(1).ref = t->elems[i];
+        NEXT(4);
+    }
+    CASE(table_set) {
+        wb_table *t = inst->tables[W(1)];
+        uint32_t i = S(2).u32;
+        if (UNLIKELY(i >= t->size)) TRAP(WB_TRAP_OOB_TABLE);
+        t->elems[i] = S(3).ref;
+        NEXT(4);
+    }
+    CASE(table_size) S(1).u64 = inst->tables[W(2)]->size; NEXT(3);
+    CASE(table_grow) {
+        uint32_t old;
+        void *init = S(2).ref;
+        uint32_t n = S(3).u32;
+        if (wm_table_grow_raw(inst->tables[W(4)], n, init, &old))
+            S(1).u64 = old;
+        else
+            S(1).u64 = UINT32_MAX;
+        NEXT(5);
+    }
+    CASE(table_fill) {
+        wb_table *t = inst->tables[W(1)];
+        uint32_t i = S(2).u32, n = S(4).u32;
+        void *v = S(3).ref;
+        if (UNLIKELY((uint64_t)i + n > t->size)) TRAP(WB_TRAP_OOB_TABLE);
+        for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+        NEXT(5);
+    }
+    CASE(table_copy) {
+        wb_table *dt = inst->tables[W(1)], *st = inst->tables[W(2)];
+        uint32_t d = S(3).u32, s = S(4).u32, n = S(5).u32;
+        if (UNLIKELY((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size))
+            TRAP(WB_TRAP_OOB_TABLE);
+        if (n) memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(void *));
+        NEXT(6);
+    }
+    CASE(table_init) {
+        wb_table *t = inst->tables[W(1)];
+        wm_elemrt *e = &inst->elems[W(2)];
+        uint32_t d = S(3).u32, s = S(4).u32, n = S(5).u32;
+        if (UNLIKELY((uint64_t)s + n > e->count || (uint64_t)d + n > t->size))
+            TRAP(WB_TRAP_OOB_TABLE);
+        if (n) memcpy(t->elems + d, e->refs + s, (size_t)n * sizeof(void *));
+        NEXT(6);
+    }
+    CASE(elem_drop) inst->elems[W(1)].count = 0; NEXT(2);
+
+    CASE(memory_init) {
+        const wm_data *seg = &inst->m->datas[W(1)];
+        uint64_t seglen = inst->data_dropped[W(1)] ? 0 : seg->len;
+        uint32_t d = S(2).u32, s = S(3).u32, n = S(4).u32;
+        wb_memory *m0 = inst->mem0;
+        if (UNLIKELY((uint64_t)s + n > seglen || (uint64_t)d + n > m0->pages * 65536u))
+            TRAP(WB_TRAP_OOB_MEMORY);
+        if (n) memcpy(mem + d, seg->bytes + s, n);
+        NEXT(5);
+    }
+    CASE(data_drop) inst->data_dropped[W(1)] = 1; NEXT(2);
+    CASE(memory_copy) {
+        uint32_t d = S(1).u32, s = S(2).u32, n = S(3).u32;
+        uint64_t size = inst->mem0->pages * 65536u;
+        if (UNLIKELY((uint64_t)d + n > size || (uint64_t)s + n > size))
+            TRAP(WB_TRAP_OOB_MEMORY);
+        if (n) memmove(mem + d, mem + s, n);
+        NEXT(4);
+    }
+    CASE(memory_fill) {
+        uint32_t d = S(1).u32, n = S(3).u32;
+        uint8_t v = (uint8_t)S(2).u32;
+        if (UNLIKELY((uint64_t)d + n > inst->mem0->pages * 65536u))
+            TRAP(WB_TRAP_OOB_MEMORY);
+        if (n) memset(mem + d, v, n);
+        NEXT(4);
+    }
+
+#ifndef WM_COMPUTED_GOTO
+    default:
+        trap = WB_TRAP_UNREACHABLE;
+        goto trapped;
+    }
+#endif
+
+done:
+    ex->in_wasm = 0;
+    if (ex->fuel_limited && budget > 0) ex->fuel += budget;
+    return WB_OK;
+
+trapped:
+    ex->trap = trap;
+failed_pc:
+    ex->trap_pc = pc;
+    ex->trap_func = func;
+    ex->in_wasm = 0;
+    if (ex->fuel_limited && budget > 0) ex->fuel += budget;
+    return status != WB_OK ? status : WB_ERR_TRAP;
+
+failed:
+    /* A host function failed; ex->trap and friends are already set. */
+    ex->trap_pc = pc;
+    ex->trap_func = func;
+    ex->in_wasm = 0;
+    return status;
+
+#undef CASE
+#undef DISPATCH
+#undef NEXT
+#undef TRAP
+#undef FUEL_CHECK
+#undef W
+#undef S
+#undef MEMADDR
+}

@@ -1,0 +1,802 @@
+/*
+ * lower.c - translates a validated function body into internal code.
+ *
+ * The Wasm operand stack is mapped onto frame slots: slot i of a frame is
+ * the i-th local (params first), and the operand stack continues above the
+ * locals. Because validation fixes the stack height at every instruction,
+ * each instruction's operands become fixed slot numbers here, once, and the
+ * interpreter never pushes or pops. Branches carry absolute targets; values
+ * that a branch carries are moved into place by explicit copies emitted on
+ * the branch's path.
+ *
+ * Lowering trusts the body to be valid (wm_validate ran first) and only
+ * re-reads immediates; the reader still bounds every read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+#include "reader.h"
+
+#define NO_FIXUP UINT32_MAX
+
+enum { CTRL_BLOCK, CTRL_LOOP, CTRL_IF, CTRL_FUNC };
+
+typedef struct ctrl {
+    uint8_t kind;
+    uint32_t nparams, nresults;
+    uint32_t height;     /* stack height below the block's params */
+    uint32_t loop_pc;    /* CTRL_LOOP: branch target */
+    uint32_t fixups;     /* chain of words waiting for the end's address */
+    uint32_t else_fixup; /* CTRL_IF: the br_unless target word */
+} ctrl;
+
+typedef struct lowerer {
+    const wm_module *m;
+    wm_reader r;
+    wm_word *code;
+    uint32_t n, cap;
+    uint32_t *pcmap;
+    uint32_t npc, cappc;
+    ctrl *ctrls;
+    uint32_t nctrl, capctrl;
+    uint32_t h, maxh;
+    uint32_t nlocals;
+    bool oom;
+} lowerer;
+
+/* Opcode byte -> internal op for the instructions of opcodes.def. */
+static uint16_t simple_iop[256];
+static uint8_t simple_binary[256];
+static uint16_t memop_iop[256];
+static uint8_t memop_store[256];
+static uint16_t fc_iop[8];
+static uint8_t fc_binary[8];
+static bool tables_ready;
+
+static void init_tables(void) {
+    if (tables_ready) return;
+#define WM_SIMPLE(name, op, in1, in2, out) \
+    simple_iop[op] = WM_IOP_##name + 1;    \
+    simple_binary[op] = (in2) != 0;
+#define WM_MEMOP(name, op, type, size, store) \
+    memop_iop[op] = WM_IOP_##name + 1;        \
+    memop_store[op] = (store);
+#define WM_FC_SIMPLE(name, sub, in1, in2, out) \
+    fc_iop[sub] = WM_IOP_##name;               \
+    fc_binary[sub] = (in2) != 0;
+#include "opcodes.def"
+    tables_ready = true;
+}
+
+/* ---------------------------------------------------------------- emit */
+
+static void emit(lowerer *L, wm_word w) {
+    if (L->n == L->cap) {
+        uint32_t cap = L->cap ? L->cap * 2 : 256;
+        wm_word *c = realloc(L->code, (size_t)cap * sizeof *c);
+        if (!c) { L->oom = true; L->n = 0; return; }
+        L->code = c;
+        L->cap = cap;
+    }
+    L->code[L->n++] = w;
+}
+
+static void emit_op(lowerer *L, wm_iop op, size_t offset) {
+    if (L->npc + 2 > L->cappc) {
+        uint32_t cap = L->cappc ? L->cappc * 2 : 256;
+        uint32_t *p = realloc(L->pcmap, (size_t)cap * sizeof *p);
+        if (!p) { L->oom = true; L->npc = 0; return; }
+        L->pcmap = p;
+        L->cappc = cap;
+    }
+    L->pcmap[L->npc++] = L->n;
+    L->pcmap[L->npc++] = (uint32_t)offset;
+    emit(L, (wm_word)op);
+}
+
+static void push(lowerer *L, uint32_t n) {
+    L->h += n;
+    if (L->h > L->maxh) L->maxh = L->h;
+}
+
+/* Appends a word that will hold the address of c's end. */
+static void emit_fixup(lowerer *L, ctrl *c) {
+    uint32_t at = L->n;
+    emit(L, c->fixups);
+    if (!L->oom) c->fixups = at;
+}
+
+static void patch_chain(lowerer *L, uint32_t head, uint32_t target) {
+    while (head != NO_FIXUP && !L->oom) {
+        uint32_t next = L->code[head];
+        L->code[head] = target;
+        head = next;
+    }
+}
+
+static void emit_copy(lowerer *L, uint32_t dst, uint32_t src, size_t off) {
+    if (dst == src) return;
+    emit_op(L, WM_IOP_copy, off);
+    emit(L, dst);
+    emit(L, src);
+}
+
+/* Moves the values a branch to c carries from the stack top into the
+ * slots c expects them in. Destinations never lie above their sources, so
+ * copying upward is safe even when the ranges overlap. */
+static void emit_branch_copies(lowerer *L, const ctrl *c, size_t off) {
+    uint32_t arity = c->kind == CTRL_LOOP ? c->nparams : c->nresults;
+    uint32_t dst = c->kind == CTRL_FUNC ? 0 : c->height;
+    uint32_t src = L->h - arity;
+    for (uint32_t i = 0; i < arity; i++) emit_copy(L, dst + i, src + i, off);
+}
+
+static bool branch_needs_copies(const lowerer *L, const ctrl *c) {
+    uint32_t arity = c->kind == CTRL_LOOP ? c->nparams : c->nresults;
+    uint32_t dst = c->kind == CTRL_FUNC ? 0 : c->height;
+    return arity != 0 && L->h - arity != dst;
+}
+
+/* Emits the jump of a branch to c (after its copies). */
+static void emit_jump(lowerer *L, ctrl *c, size_t off) {
+    if (c->kind == CTRL_FUNC) {
+        emit_op(L, WM_IOP_return, off);
+    } else if (c->kind == CTRL_LOOP) {
+        emit_op(L, WM_IOP_br_loop, off);
+        emit(L, c->loop_pc);
+    } else {
+        emit_op(L, WM_IOP_br, off);
+        emit_fixup(L, c);
+    }
+}
+
+static void push_ctrl(lowerer *L, uint8_t kind, uint32_t np, uint32_t nr) {
+    if (L->nctrl == L->capctrl) {
+        uint32_t cap = L->capctrl ? L->capctrl * 2 : 16;
+        ctrl *c = realloc(L->ctrls, (size_t)cap * sizeof *c);
+        if (!c) { L->oom = true; return; }
+        L->ctrls = c;
+        L->capctrl = cap;
+    }
+    ctrl *c = &L->ctrls[L->nctrl++];
+    c->kind = kind;
+    c->nparams = np;
+    c->nresults = nr;
+    c->height = L->h - np;
+    c->loop_pc = L->n;
+    c->fixups = NO_FIXUP;
+    c->else_fixup = NO_FIXUP;
+}
+
+/* Reads a block type into its param and result counts. */
+static void read_blocktype(lowerer *L, uint32_t *np, uint32_t *nr) {
+    int64_t bt;
+    *np = *nr = 0;
+    if (L->r.p < L->r.end && (*L->r.p == 0x40)) {
+        L->r.p++;
+        return;
+    }
+    if (L->r.p < L->r.end && (*L->r.p & 0xC0) == 0x40) {
+        /* A single-byte negative value: a value type. */
+        L->r.p++;
+        *nr = 1;
+        return;
+    }
+    wm_read_s33(&L->r, &bt);
+    if (bt >= 0 && (uint64_t)bt < L->m->ntypes) {
+        *np = L->m->types[bt].nparams;
+        *nr = L->m->types[bt].nresults;
+    }
+}
+
+static uint32_t read_u32(lowerer *L) {
+    uint32_t v;
+    wm_read_u32(&L->r, &v);
+    return v;
+}
+
+static uint8_t read_u8(lowerer *L) {
+    uint8_t v;
+    wm_read_u8(&L->r, &v);
+    return v;
+}
+
+/* Skips the immediates of an instruction in unreachable code. */
+static void skip_immediates(lowerer *L, uint8_t op) {
+    uint32_t n;
+    int64_t s;
+    const uint8_t *bytes;
+    switch (op) {
+    case 0x02: case 0x03: case 0x04: wm_read_s33(&L->r, &s); break;
+    case 0x0C: case 0x0D: case 0x10: case 0x20: case 0x21: case 0x22:
+    case 0x23: case 0x24: case 0x25: case 0x26: case 0xD2:
+        read_u32(L);
+        break;
+    case 0x0E:
+        n = read_u32(L);
+        for (uint64_t i = 0; i <= n && !L->r.failed; i++) read_u32(L);
+        break;
+    case 0x11: read_u32(L); read_u32(L); break;
+    case 0x1C:
+        n = read_u32(L);
+        wm_read_bytes(&L->r, n, &bytes);
+        break;
+    case 0x3F: case 0x40: case 0xD0: read_u8(L); break;
+    case 0x41: wm_read_sleb(&L->r, 32, &s); break;
+    case 0x42: wm_read_sleb(&L->r, 64, &s); break;
+    case 0x43: wm_read_bytes(&L->r, 4, &bytes); break;
+    case 0x44: wm_read_bytes(&L->r, 8, &bytes); break;
+    case 0xFC:
+        n = read_u32(L);
+        switch (n) {
+        case 8: read_u32(L); read_u8(L); break;
+        case 10: read_u8(L); read_u8(L); break;
+        case 11: read_u8(L); break;
+        case 9: case 13: case 15: case 16: case 17: read_u32(L); break;
+        case 12: case 14: read_u32(L); read_u32(L); break;
+        default: break;
+        }
+        break;
+    default:
+        if (op >= 0x28 && op <= 0x3E) { read_u32(L); read_u32(L); }
+        break;
+    }
+}
+
+/* ----------------------------------------------------------- the body */
+
+static void lower_br_table(lowerer *L, size_t off) {
+    uint32_t n = read_u32(L);
+    if (L->r.failed || n > wm_reader_left(&L->r)) { L->r.failed = true; return; }
+    uint32_t *labels = malloc(((size_t)n + 1) * sizeof *labels);
+    uint32_t *stub_of = calloc(L->nctrl, sizeof *stub_of);
+    if (!labels || !stub_of) {
+        free(labels);
+        free(stub_of);
+        L->oom = true;
+        return;
+    }
+    for (uint32_t i = 0; i <= n; i++) labels[i] = read_u32(L);
+    L->h--;
+    uint32_t idx = L->h;
+    emit_op(L, WM_IOP_br_table, off);
+    emit(L, idx);
+    emit(L, n);
+    uint32_t base = L->n;
+    for (uint32_t i = 0; i <= n; i++) emit(L, 0);
+    if (L->oom || L->r.failed) goto done;
+    for (uint32_t i = 0; i <= n; i++) {
+        if (labels[i] >= L->nctrl) { L->r.failed = true; goto done; }
+        ctrl *c = &L->ctrls[L->nctrl - 1 - labels[i]];
+        if (c->kind == CTRL_BLOCK || c->kind == CTRL_IF) {
+            if (!branch_needs_copies(L, c)) {
+                uint32_t at = base + i;
+                L->code[at] = c->fixups;
+                c->fixups = at;
+                continue;
+            }
+        }
+        /* Loops (which need the back-edge check), the function level and
+         * branches that move values go through a stub, shared by every
+         * entry naming the same label. */
+        uint32_t depth = labels[i];
+        if (!stub_of[depth]) {
+            stub_of[depth] = L->n;
+            emit_branch_copies(L, c, off);
+            emit_jump(L, c, off);
+            if (L->oom) goto done;
+        }
+        L->code[base + i] = stub_of[depth];
+    }
+done:
+    free(labels);
+    free(stub_of);
+}
+
+static wb_status lower_body(lowerer *L, const wm_code *code, const wm_functype *ft) {
+    const wm_module *m = L->m;
+    uint32_t dead = 0;      /* nesting depth inside unreachable code */
+    bool unreachable = false;
+
+    push_ctrl(L, CTRL_FUNC, 0, ft->nresults);
+    L->ctrls[0].height = L->nlocals;
+
+    while (L->nctrl > 0 && !L->r.failed && !L->oom) {
+        size_t off = wm_reader_offset(&L->r);
+        uint8_t op = read_u8(L);
+        if (L->r.failed) break;
+
+        if (unreachable) {
+            if (op == 0x02 || op == 0x03 || op == 0x04) {
+                skip_immediates(L, op);
+                dead++;
+                continue;
+            }
+            if (op == 0x0B && dead > 0) { dead--; continue; }
+            if (op == 0x05 && dead > 0) continue;
+            if (op != 0x0B && op != 0x05) {
+                skip_immediates(L, op);
+                continue;
+            }
+        }
+
+        ctrl *top = &L->ctrls[L->nctrl - 1];
+        uint32_t a, b, np, nr;
+        switch (op) {
+        case 0x00:
+            emit_op(L, WM_IOP_unreachable, off);
+            unreachable = true;
+            break;
+        case 0x01:
+            break;
+        case 0x02:
+        case 0x03:
+            read_blocktype(L, &np, &nr);
+            push_ctrl(L, op == 0x02 ? CTRL_BLOCK : CTRL_LOOP, np, nr);
+            break;
+        case 0x04:
+            read_blocktype(L, &np, &nr);
+            L->h--;
+            emit_op(L, WM_IOP_br_unless, off);
+            emit(L, L->h);
+            a = L->n;
+            emit(L, NO_FIXUP);
+            push_ctrl(L, CTRL_IF, np, nr);
+            if (!L->oom) L->ctrls[L->nctrl - 1].else_fixup = a;
+            break;
+        case 0x05:
+            if (!unreachable) {
+                emit_op(L, WM_IOP_br, off);
+                emit_fixup(L, top);
+            }
+            if (top->else_fixup != NO_FIXUP && !L->oom)
+                L->code[top->else_fixup] = L->n;
+            top->else_fixup = NO_FIXUP;
+            L->h = top->height + top->nparams;
+            unreachable = false;
+            break;
+        case 0x0B:
+            if (top->kind == CTRL_FUNC) {
+                if (!unreachable) {
+                    L->h = top->height + top->nresults;
+                    emit_branch_copies(L, top, off);
+                    emit_op(L, WM_IOP_return, off);
+                }
+                L->nctrl--;
+                break;
+            }
+            if (top->else_fixup != NO_FIXUP && !L->oom)
+                L->code[top->else_fixup] = L->n;
+            patch_chain(L, top->fixups, L->n);
+            L->h = top->height + top->nresults;
+            if (L->h > L->maxh) L->maxh = L->h;
+            L->nctrl--;
+            unreachable = false;
+            break;
+        case 0x0C: {
+            a = read_u32(L);
+            if (a >= L->nctrl) { L->r.failed = true; break; }
+            ctrl *c = &L->ctrls[L->nctrl - 1 - a];
+            emit_branch_copies(L, c, off);
+            emit_jump(L, c, off);
+            unreachable = true;
+            break;
+        }
+        case 0x0D: {
+            a = read_u32(L);
+            if (a >= L->nctrl) { L->r.failed = true; break; }
+            ctrl *c = &L->ctrls[L->nctrl - 1 - a];
+            L->h--;
+            uint32_t cond = L->h;
+            if (!branch_needs_copies(L, c) && c->kind != CTRL_FUNC) {
+                if (c->kind == CTRL_LOOP) {
+                    emit_op(L, WM_IOP_br_if_loop, off);
+                    emit(L, cond);
+                    emit(L, c->loop_pc);
+                } else {
+                    emit_op(L, WM_IOP_br_if, off);
+                    emit(L, cond);
+                    emit_fixup(L, c);
+                }
+            } else {
+                emit_op(L, WM_IOP_br_unless, off);
+                emit(L, cond);
+                b = L->n;
+                emit(L, 0);
+                emit_branch_copies(L, c, off);
+                emit_jump(L, c, off);
+                if (!L->oom) L->code[b] = L->n;
+            }
+            break;
+        }
+        case 0x0E:
+            lower_br_table(L, off);
+            unreachable = true;
+            break;
+        case 0x0F:
+            emit_branch_copies(L, &L->ctrls[0], off);
+            emit_op(L, WM_IOP_return, off);
+            unreachable = true;
+            break;
+        case 0x10: {
+            a = read_u32(L);
+            if (a >= m->nfuncs) { L->r.failed = true; break; }
+            const wm_functype *t = wm_func_type(m, a);
+            L->h -= t->nparams;
+            emit_op(L, WM_IOP_call, off);
+            emit(L, a);
+            emit(L, L->h);
+            push(L, t->nresults);
+            /* The callee's results land at the args' base; make sure the
+             * frame also covers a callee with more params than results. */
+            if (L->h + t->nparams > L->maxh) L->maxh = L->h + t->nparams;
+            break;
+        }
+        case 0x11: {
+            a = read_u32(L);
+            b = read_u32(L);
+            if (a >= m->ntypes) { L->r.failed = true; break; }
+            const wm_functype *t = &m->types[a];
+            L->h--;
+            uint32_t idx = L->h;
+            L->h -= t->nparams;
+            emit_op(L, WM_IOP_call_indirect, off);
+            emit(L, a);
+            emit(L, b);
+            emit(L, L->h);
+            emit(L, idx);
+            push(L, t->nresults);
+            break;
+        }
+        case 0x1A:
+            L->h--;
+            break;
+        case 0x1B:
+        case 0x1C:
+            if (op == 0x1C) {
+                const uint8_t *types;
+                a = read_u32(L);
+                wm_read_bytes(&L->r, a, &types);
+            }
+            L->h -= 3;
+            emit_op(L, WM_IOP_select, off);
+            emit(L, L->h);
+            emit(L, L->h + 2);
+            emit(L, L->h + 1);
+            push(L, 1);
+            break;
+        case 0x20:
+            a = read_u32(L);
+            emit_copy(L, L->h, a, off);
+            push(L, 1);
+            break;
+        case 0x21:
+            a = read_u32(L);
+            L->h--;
+            emit_copy(L, a, L->h, off);
+            break;
+        case 0x22:
+            a = read_u32(L);
+            emit_copy(L, a, L->h - 1, off);
+            break;
+        case 0x23:
+            a = read_u32(L);
+            emit_op(L, WM_IOP_global_get, off);
+            emit(L, L->h);
+            emit(L, a);
+            push(L, 1);
+            break;
+        case 0x24:
+            a = read_u32(L);
+            L->h--;
+            emit_op(L, WM_IOP_global_set, off);
+            emit(L, a);
+            emit(L, L->h);
+            break;
+        case 0x25:
+            a = read_u32(L);
+            emit_op(L, WM_IOP_table_get, off);
+            emit(L, L->h - 1);
+            emit(L, L->h - 1);
+            emit(L, a);
+            break;
+        case 0x26:
+            a = read_u32(L);
+            L->h -= 2;
+            emit_op(L, WM_IOP_table_set, off);
+            emit(L, a);
+            emit(L, L->h);
+            emit(L, L->h + 1);
+            break;
+        case 0x3F:
+            read_u8(L);
+            emit_op(L, WM_IOP_memory_size, off);
+            emit(L, L->h);
+            push(L, 1);
+            break;
+        case 0x40:
+            read_u8(L);
+            emit_op(L, WM_IOP_memory_grow, off);
+            emit(L, L->h - 1);
+            emit(L, L->h - 1);
+            break;
+        case 0x41: {
+            int32_t v;
+            wm_read_s32(&L->r, &v);
+            emit_op(L, WM_IOP_const32, off);
+            emit(L, L->h);
+            emit(L, (uint32_t)v);
+            push(L, 1);
+            break;
+        }
+        case 0x42: {
+            int64_t v;
+            wm_read_s64(&L->r, &v);
+            emit_op(L, WM_IOP_const64, off);
+            emit(L, L->h);
+            emit(L, (uint32_t)(uint64_t)v);
+            emit(L, (uint32_t)((uint64_t)v >> 32));
+            push(L, 1);
+            break;
+        }
+        case 0x43: {
+            uint32_t v;
+            wm_read_f32_bits(&L->r, &v);
+            emit_op(L, WM_IOP_const32, off);
+            emit(L, L->h);
+            emit(L, v);
+            push(L, 1);
+            break;
+        }
+        case 0x44: {
+            uint64_t v;
+            wm_read_f64_bits(&L->r, &v);
+            emit_op(L, WM_IOP_const64, off);
+            emit(L, L->h);
+            emit(L, (uint32_t)v);
+            emit(L, (uint32_t)(v >> 32));
+            push(L, 1);
+            break;
+        }
+        case 0xD0:
+            read_u8(L);
+            emit_op(L, WM_IOP_const64, off);
+            emit(L, L->h);
+            emit(L, 0);
+            emit(L, 0);
+            push(L, 1);
+            break;
+        case 0xD1:
+            emit_op(L, WM_IOP_ref_is_null, off);
+            emit(L, L->h - 1);
+            emit(L, L->h - 1);
+            break;
+        case 0xD2:
+            a = read_u32(L);
+            emit_op(L, WM_IOP_ref_func, off);
+            emit(L, L->h);
+            emit(L, a);
+            push(L, 1);
+            break;
+        case 0xFC: {
+            uint32_t sub = read_u32(L);
+            if (sub < 8) {
+                if (fc_binary[sub]) {
+                    L->h--;
+                    emit_op(L, (wm_iop)fc_iop[sub], off);
+                    emit(L, L->h - 1);
+                    emit(L, L->h - 1);
+                    emit(L, L->h);
+                } else {
+                    emit_op(L, (wm_iop)fc_iop[sub], off);
+                    emit(L, L->h - 1);
+                    emit(L, L->h - 1);
+                }
+                break;
+            }
+            switch (sub) {
+            case 8: /* memory.init seg mem */
+                a = read_u32(L);
+                read_u8(L);
+                L->h -= 3;
+                emit_op(L, WM_IOP_memory_init, off);
+                emit(L, a);
+                emit(L, L->h);
+                emit(L, L->h + 1);
+                emit(L, L->h + 2);
+                break;
+            case 9:
+                a = read_u32(L);
+                emit_op(L, WM_IOP_data_drop, off);
+                emit(L, a);
+                break;
+            case 10:
+                read_u8(L);
+                read_u8(L);
+                L->h -= 3;
+                emit_op(L, WM_IOP_memory_copy, off);
+                emit(L, L->h);
+                emit(L, L->h + 1);
+                emit(L, L->h + 2);
+                break;
+            case 11:
+                read_u8(L);
+                L->h -= 3;
+                emit_op(L, WM_IOP_memory_fill, off);
+                emit(L, L->h);
+                emit(L, L->h + 1);
+                emit(L, L->h + 2);
+                break;
+            case 12: /* table.init elem table */
+                a = read_u32(L);
+                b = read_u32(L);
+                L->h -= 3;
+                emit_op(L, WM_IOP_table_init, off);
+                emit(L, b);
+                emit(L, a);
+                emit(L, L->h);
+                emit(L, L->h + 1);
+                emit(L, L->h + 2);
+                break;
+            case 13:
+                a = read_u32(L);
+                emit_op(L, WM_IOP_elem_drop, off);
+                emit(L, a);
+                break;
+            case 14: /* table.copy dst src */
+                a = read_u32(L);
+                b = read_u32(L);
+                L->h -= 3;
+                emit_op(L, WM_IOP_table_copy, off);
+                emit(L, a);
+                emit(L, b);
+                emit(L, L->h);
+                emit(L, L->h + 1);
+                emit(L, L->h + 2);
+                break;
+            case 15: /* table.grow: init n -> old */
+                a = read_u32(L);
+                L->h -= 2;
+                emit_op(L, WM_IOP_table_grow, off);
+                emit(L, L->h);
+                emit(L, L->h);
+                emit(L, L->h + 1);
+                emit(L, a);
+                push(L, 1);
+                break;
+            case 16:
+                a = read_u32(L);
+                emit_op(L, WM_IOP_table_size, off);
+                emit(L, L->h);
+                emit(L, a);
+                push(L, 1);
+                break;
+            case 17: /* table.fill i v n */
+                a = read_u32(L);
+                L->h -= 3;
+                emit_op(L, WM_IOP_table_fill, off);
+                emit(L, a);
+                emit(L, L->h);
+                emit(L, L->h + 1);
+                emit(L, L->h + 2);
+                break;
+            default:
+                L->r.failed = true;
+                break;
+            }
+            break;
+        }
+        default:
+            if (memop_iop[op]) {
+                read_u32(L); /* alignment hint: irrelevant on this host */
+                a = read_u32(L);
+                emit_op(L, (wm_iop)(memop_iop[op] - 1), off);
+                if (memop_store[op]) {
+                    L->h -= 2;
+                    emit(L, L->h);
+                    emit(L, L->h + 1);
+                } else {
+                    emit(L, L->h - 1);
+                    emit(L, L->h - 1);
+                }
+                emit(L, a);
+            } else if (simple_iop[op]) {
+                wm_iop iop = (wm_iop)(simple_iop[op] - 1);
+                emit_op(L, iop, off);
+                if (simple_binary[op]) {
+                    L->h--;
+                    emit(L, L->h - 1);
+                    emit(L, L->h - 1);
+                    emit(L, L->h);
+                } else {
+                    emit(L, L->h - 1);
+                    emit(L, L->h - 1);
+                }
+            } else {
+                /* Validation rejects every other opcode. */
+                L->r.failed = true;
+            }
+            break;
+        }
+    }
+    if (L->oom) return WB_ERR_NOMEM;
+    if (L->r.failed || L->nctrl != 0) return WB_ERR_INVALID;
+    (void)code;
+    return WB_OK;
+}
+
+wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
+                   wb_error *err) {
+    init_tables();
+    *out = NULL;
+    if (func_index < m->nimported_funcs || func_index >= m->nfuncs)
+        return wm_fail(err, WB_ERR_ARG, WB_NO_OFFSET, func_index,
+                       "lowering: not a defined function");
+    const wm_code *code = &m->codes[func_index - m->nimported_funcs];
+    const wm_functype *ft = wm_func_type(m, func_index);
+    lowerer L;
+    memset(&L, 0, sizeof L);
+    L.m = m;
+    wm_reader_init(&L.r, m->bytes, code->body, code->end);
+    L.nlocals = ft->nparams + code->nlocals;
+    L.h = L.maxh = L.nlocals;
+    if (L.maxh < ft->nresults) L.maxh = ft->nresults;
+
+    wb_status st = lower_body(&L, code, ft);
+    if (st != WB_OK) {
+        free(L.code);
+        free(L.pcmap);
+        free(L.ctrls);
+        if (st == WB_ERR_NOMEM)
+            return wm_fail(err, st, code->body_offset, func_index,
+                           "out of memory lowering function");
+        return wm_fail(err, st, wm_reader_offset(&L.r), func_index,
+                       "lowering failed on a body that passed validation");
+    }
+    free(L.ctrls);
+    wm_lowered *l = calloc(1, sizeof *l);
+    if (!l) {
+        free(L.code);
+        free(L.pcmap);
+        return wm_fail(err, WB_ERR_NOMEM, WB_NO_OFFSET, func_index,
+                       "out of memory lowering function");
+    }
+    l->code = L.code;
+    l->ncode = L.n;
+    l->pcmap = L.pcmap;
+    l->npcmap = L.npc / 2;
+    l->nparams = ft->nparams;
+    l->nlocals = L.nlocals;
+    l->nresults = ft->nresults;
+    l->nslots = L.maxh + 1;
+    *out = l;
+    return WB_OK;
+}
+
+void wm_lowered_free(wm_lowered *l) {
+    if (!l) return;
+    free(l->code);
+    free(l->pcmap);
+    free(l);
+}
+
+void wm_lower_free(wm_module *m) {
+    if (!m || !m->lowered) return;
+    for (uint32_t i = 0; i < m->nfuncs - m->nimported_funcs; i++)
+        wm_lowered_free(m->lowered[i]);
+    free(m->lowered);
+    m->lowered = NULL;
+}
+
+uint64_t wm_lowered_offset(const wm_lowered *l, uint32_t pc) {
+    /* Last instruction starting at or before pc. */
+    uint32_t lo = 0, hi = l->npcmap;
+    if (hi == 0) return WB_NO_OFFSET;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->pcmap[2 * mid] <= pc) lo = mid;
+        else hi = mid;
+    }
+    return l->pcmap[2 * lo + 1];
+}
