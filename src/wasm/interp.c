@@ -77,6 +77,22 @@ static inline double f64_max(double a, double b) {
     return a > b ? a : b;
 }
 
+/* libm may return a signalling NaN unchanged; Wasm requires a quiet
+ * (arithmetic) NaN from every arithmetic instruction. */
+#define QUIET_ROUND(name, type, fn) \
+    static inline type name(type x) { return isnan(x) ? x + x : fn(x); }
+QUIET_ROUND(f32_ceil, float, ceilf)
+QUIET_ROUND(f32_floor, float, floorf)
+QUIET_ROUND(f32_trunc, float, truncf)
+QUIET_ROUND(f32_nearest, float, nearbyintf)
+QUIET_ROUND(f32_sqrt, float, sqrtf)
+QUIET_ROUND(f64_ceil, double, ceil)
+QUIET_ROUND(f64_floor, double, floor)
+QUIET_ROUND(f64_trunc, double, trunc)
+QUIET_ROUND(f64_nearest, double, nearbyint)
+QUIET_ROUND(f64_sqrt, double, sqrt)
+#undef QUIET_ROUND
+
 /* Saturating truncations: NaN -> 0, out of range -> the nearest bound. */
 static inline int32_t sat_i32(double x) {
     if (isnan(x)) return 0;
@@ -213,6 +229,7 @@ dispatch:
     CASE(call_indirect) {
         wb_table *t = inst->tables[W(2)];
         uint32_t i = S(4).u32;
+        ex->trap_detail = i;
         if (UNLIKELY(i >= t->size)) TRAP(WB_TRAP_UNDEFINED_ELEMENT);
         callee = (wb_func *)t->elems[i];
         if (UNLIKELY(!callee)) TRAP(WB_TRAP_UNINITIALIZED_ELEMENT);
@@ -450,11 +467,11 @@ dispatch:
 
     UN(f32_abs, .u64 = f32_bits(A.f32) & 0x7FFFFFFFu)
     UN(f32_neg, .u64 = f32_bits(A.f32) ^ 0x80000000u)
-    UN(f32_ceil, .f32 = ceilf(A.f32))
-    UN(f32_floor, .f32 = floorf(A.f32))
-    UN(f32_trunc, .f32 = truncf(A.f32))
-    UN(f32_nearest, .f32 = nearbyintf(A.f32))
-    UN(f32_sqrt, .f32 = sqrtf(A.f32))
+    UN(f32_ceil, .f32 = f32_ceil(A.f32))
+    UN(f32_floor, .f32 = f32_floor(A.f32))
+    UN(f32_trunc, .f32 = f32_trunc(A.f32))
+    UN(f32_nearest, .f32 = f32_nearest(A.f32))
+    UN(f32_sqrt, .f32 = f32_sqrt(A.f32))
     BIN(f32_add, .f32 = A.f32 + B.f32)
     BIN(f32_sub, .f32 = A.f32 - B.f32)
     BIN(f32_mul, .f32 = A.f32 * B.f32)
@@ -464,11 +481,11 @@ dispatch:
     BIN(f32_copysign, .u64 = (f32_bits(A.f32) & 0x7FFFFFFFu) | (f32_bits(B.f32) & 0x80000000u))
     UN(f64_abs, .u64 = f64_bits(A.f64) & 0x7FFFFFFFFFFFFFFFull)
     UN(f64_neg, .u64 = f64_bits(A.f64) ^ 0x8000000000000000ull)
-    UN(f64_ceil, .f64 = ceil(A.f64))
-    UN(f64_floor, .f64 = floor(A.f64))
-    UN(f64_trunc, .f64 = trunc(A.f64))
-    UN(f64_nearest, .f64 = nearbyint(A.f64))
-    UN(f64_sqrt, .f64 = sqrt(A.f64))
+    UN(f64_ceil, .f64 = f64_ceil(A.f64))
+    UN(f64_floor, .f64 = f64_floor(A.f64))
+    UN(f64_trunc, .f64 = f64_trunc(A.f64))
+    UN(f64_nearest, .f64 = f64_nearest(A.f64))
+    UN(f64_sqrt, .f64 = f64_sqrt(A.f64))
     BIN(f64_add, .f64 = A.f64 + B.f64)
     BIN(f64_sub, .f64 = A.f64 - B.f64)
     BIN(f64_mul, .f64 = A.f64 * B.f64)
@@ -481,23 +498,23 @@ dispatch:
     /* Trapping truncations: NaN is "invalid conversion", out of range
      * "integer overflow"; the bounds are the first values that do not
      * truncate into range. */
-#define TRUNC(name, member, ftype, lo, hi, lo_inclusive, dst, ctype)            \
+#define TRUNC(name, member, ftype, lo, hi, lo_inclusive, store)                 \
     CASE(name) {                                                                \
         ftype x = S(2).member;                                                  \
         if (UNLIKELY(isnan(x))) TRAP(WB_TRAP_INVALID_CONVERSION);               \
         if (UNLIKELY(!((lo_inclusive ? x >= (lo) : x > (lo)) && x < (hi))))     \
             TRAP(WB_TRAP_INT_OVERFLOW);                                         \
-        S(1).dst = (ctype)x;                                                    \
+        S(1).u64 = store;                                                       \
         NEXT(3);                                                                \
     }
-    TRUNC(i32_trunc_f32_s, f32, float, -2147483648.0f, 2147483648.0f, 1, u64, uint32_t)
-    TRUNC(i32_trunc_f32_u, f32, float, -1.0f, 4294967296.0f, 0, u64, uint32_t)
-    TRUNC(i32_trunc_f64_s, f64, double, -2147483649.0, 2147483648.0, 0, u64, uint32_t)
-    TRUNC(i32_trunc_f64_u, f64, double, -1.0, 4294967296.0, 0, u64, uint32_t)
-    TRUNC(i64_trunc_f32_s, f32, float, -9223372036854775808.0f, 9223372036854775808.0f, 1, i64, int64_t)
-    TRUNC(i64_trunc_f32_u, f32, float, -1.0f, 18446744073709551616.0f, 0, u64, uint64_t)
-    TRUNC(i64_trunc_f64_s, f64, double, -9223372036854775808.0, 9223372036854775808.0, 1, i64, int64_t)
-    TRUNC(i64_trunc_f64_u, f64, double, -1.0, 18446744073709551616.0, 0, u64, uint64_t)
+    TRUNC(i32_trunc_f32_s, f32, float, -2147483648.0f, 2147483648.0f, 1, (uint32_t)(int32_t)x)
+    TRUNC(i32_trunc_f32_u, f32, float, -1.0f, 4294967296.0f, 0, (uint32_t)x)
+    TRUNC(i32_trunc_f64_s, f64, double, -2147483649.0, 2147483648.0, 0, (uint32_t)(int32_t)x)
+    TRUNC(i32_trunc_f64_u, f64, double, -1.0, 4294967296.0, 0, (uint32_t)x)
+    TRUNC(i64_trunc_f32_s, f32, float, -9223372036854775808.0f, 9223372036854775808.0f, 1, (uint64_t)(int64_t)x)
+    TRUNC(i64_trunc_f32_u, f32, float, -1.0f, 18446744073709551616.0f, 0, (uint64_t)x)
+    TRUNC(i64_trunc_f64_s, f64, double, -9223372036854775808.0, 9223372036854775808.0, 1, (uint64_t)(int64_t)x)
+    TRUNC(i64_trunc_f64_u, f64, double, -1.0, 18446744073709551616.0, 0, (uint64_t)x)
 #undef TRUNC
     UN(i64_extend_i32_s, .i64 = (int64_t)A.i32)
     UN(i64_extend_i32_u, .u64 = (uint64_t)A.u32)

@@ -665,6 +665,9 @@ static wb_status report(wm_exec *ex, wb_status st, wb_error *err) {
     err->trap = ex->trap;
     if (ex->trap == WB_TRAP_HOST)
         snprintf(err->message, sizeof err->message, "%s", ex->host_message);
+    else if (ex->trap == WB_TRAP_UNINITIALIZED_ELEMENT || ex->trap == WB_TRAP_UNDEFINED_ELEMENT)
+        snprintf(err->message, sizeof err->message, "%s %u", wb_trap_message(ex->trap),
+                 ex->trap_detail);
     else
         snprintf(err->message, sizeof err->message, "%s", wb_trap_message(ex->trap));
     wb_func *f = ex->trap_func;

@@ -139,6 +139,7 @@ typedef struct wm_exec {
     wb_trap trap;
     wb_func *trap_func;
     const wm_word *trap_pc;
+    uint32_t trap_detail;            /* table index for element traps */
     char host_message[256];
     int exit_code;
     wb_status host_status;           /* WB_ERR_TRAP or WB_ERR_EXIT */

@@ -1,0 +1,61 @@
+#!/bin/bash
+# demo.sh - the main job, end to end: installs the dependencies, builds
+# wasmbox, compiles a C program to WebAssembly (wasm32-wasi) and runs it
+# with `wasmbox run`, the embedded default (no daemon, no container
+# runtime needed).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+echo "=== setup"
+scripts/setup.sh
+
+echo "=== build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j2
+wasmbox=$root/build/wasmbox
+"$wasmbox" --version
+
+demo=$root/build/demo
+mkdir -p "$demo"
+cat >"$demo/hello.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+int main(int argc, char **argv) {
+    printf("Hello from WebAssembly!\n");
+    for (int i = 1; i < argc; i++) printf("  argument %d: %s\n", i, argv[i]);
+    const char *who = getenv("WHO");
+    printf("  WHO=%s (the guest sees only the environment it is given)\n",
+           who ? who : "(unset)");
+    time_t now = time(NULL);
+    printf("  the time is %s", ctime(&now));
+    return argc > 2 ? 3 : 0;
+}
+C
+
+echo "=== compile hello.c to wasm32-wasi"
+clang-14 --target=wasm32-wasi --sysroot=/usr -O2 "$demo/hello.c" -o "$demo/hello.wasm"
+ls -l "$demo/hello.wasm"
+"$wasmbox" validate "$demo/hello.wasm"
+
+echo "=== wasmbox run build/demo/hello.wasm"
+"$wasmbox" run "$demo/hello.wasm"
+
+echo "=== wasmbox run --env WHO=demo build/demo/hello.wasm one two"
+status=0
+"$wasmbox" run --env WHO=demo "$demo/hello.wasm" one two || status=$?
+echo "exit status: $status (the program's own exit code)"
+
+echo "=== wasmbox run --invoke: call one exported function"
+cat >"$demo/add.wat" <<'WAT'
+(module
+  (func (export "add") (param f64 f64) (result f64)
+    (f64.add (local.get 0) (local.get 1))))
+WAT
+wat2wasm "$demo/add.wat" -o "$demo/add.wasm"
+echo "add 0.1 0.2 ->"
+"$wasmbox" run --invoke add "$demo/add.wasm" 0.1 0.2
+echo "=== demo done"

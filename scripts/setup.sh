@@ -1,0 +1,47 @@
+#!/bin/bash
+# setup.sh - installs everything needed to build, test and demo wasmbox on
+# Debian 12 / Ubuntu with apt: the C toolchain, clang-14 with the wasm32-wasi
+# sysroot (to build guest programs), wabt and binaryen (to build and inspect
+# test modules), jansson (for the spec test runner) and hyperfine (benches).
+#
+# Idempotent: when every package is already installed it touches nothing
+# (and needs neither root nor the network). Runs as root, or through sudo.
+set -euo pipefail
+
+PACKAGES=(
+    build-essential cmake pkg-config
+    clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+    wabt binaryen libjansson-dev hyperfine
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all ${#PACKAGES[@]} packages are installed"
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: apt-get not found; install these packages by hand: ${missing[*]}" >&2
+    exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "setup: not root and sudo is missing; as root run: apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+# env passes DEBIAN_FRONTEND through sudo, which would otherwise drop it;
+# with it no package asks a question (CI has no stdin).
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: done"

@@ -1,0 +1,57 @@
+/*
+ * cli.h - what the command-line verbs share: their handlers, error
+ * printing, file reading and the text form of Wasm values.
+ *
+ * Every verb lives in its own file (run.c, validate.c) and has the shape
+ * of main: argv[0] is the verb's name, the return value the exit status.
+ */
+#ifndef WASMBOX_CLI_H
+#define WASMBOX_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wasmbox.h"
+
+/* Exit statuses shared by all verbs. A trap exits like a process killed by
+ * SIGABRT (128 + 6), as wasmtime does, so scripts can tell it apart from an
+ * exit code the guest chose below 128. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILURE 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_TRAP 134
+
+/* The verbs (one file each). */
+int cli_run(int argc, char **argv);
+int cli_validate(int argc, char **argv);
+
+/* Prints the help of one verb (from the table in main.c) to stdout. */
+void cli_verb_help(const char *verb);
+
+/* Prints "wasmbox: <message>\n" on stderr. Every error goes through it, so
+ * every error line starts with "wasmbox: ". */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "wasmbox: <file>: <engine error, formatted>" on stderr. */
+void cli_error_wb(const char *file, const wb_error *err);
+
+/* Reads a whole file into a malloc'd buffer (*data, *len); on failure
+ * prints an error naming the file and the reason and returns false. Reads
+ * pipes and character devices too; refuses directories. */
+bool cli_read_file(const char *path, uint8_t **data, size_t *len);
+
+/* Parses `text` as a value of `type` into *out. Integers: signed or
+ * unsigned decimal, or 0x hex, with an optional sign. Floats: anything
+ * strtod accepts, plus nan, -nan, inf, -inf and nan:0xPAYLOAD. References:
+ * only "null". On failure writes the reason into why[why_size]. */
+bool cli_parse_value(wb_valtype type, const char *text, wb_val *out,
+                     char *why, size_t why_size);
+/* Formats a value the way `wasmbox run --invoke` prints results:
+ * integers in signed decimal; floats in the shortest decimal that reads
+ * back to the same bits, inf/-inf, nan/-nan for the canonical NaN and
+ * nan:0xPAYLOAD (with the sign in front) for any other; references as
+ * null or ref; v128 as 0x and 32 hex digits (the 128-bit little-endian
+ * integer). */
+void cli_format_value(const wb_val *val, char *buf, size_t size);
+
+#endif /* WASMBOX_CLI_H */

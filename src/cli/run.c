@@ -1,0 +1,415 @@
+/*
+ * run.c - `wasmbox run [OPTIONS] FILE.wasm [ARGS...]`.
+ *
+ * Two modes share the set-up (read, decode, validate, link with WASI,
+ * instantiate): by default the module is a WASI command and its _start
+ * runs with ARGS as its arguments; with --invoke NAME one export is called
+ * with ARGS parsed as its parameters and its results are printed.
+ *
+ * Exit status: the guest's own code (proc_exit N -> N modulo 256, as a
+ * native process's exit status; _start returning -> 0), CLI_EXIT_TRAP on a
+ * trap, CLI_EXIT_FAILURE when the module cannot be loaded or linked.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "wasmbox_wasi.h"
+
+typedef struct cli_run_opts {
+    const char *invoke; /* NULL: run _start */
+    const char *file;
+    int nargs;          /* guest arguments after FILE */
+    char **args;
+    int nenv;
+    char **env;         /* "KEY=VALUE", malloc'd array of borrowed or owned strings */
+    bool *env_owned;    /* env[i] was built here and must be freed */
+} cli_run_opts;
+
+/* Everything one run creates, so that a single cleanup frees it whatever
+ * step failed. Deleted in reverse order of creation: the WASI context is
+ * used by functions in the store, so it goes after the store. */
+typedef struct cli_run_state {
+    uint8_t *bytes;
+    size_t len;
+    wb_engine *engine;
+    wb_module *module;
+    wb_store *store;
+    wb_linker *linker;
+    wb_wasi *wasi;
+    wb_instance *instance;
+} cli_run_state;
+
+static void cli_run_cleanup(cli_run_state *s) {
+    if (s->linker) wb_linker_delete(s->linker);
+    if (s->store) wb_store_delete(s->store);
+    wb_wasi_delete(s->wasi);
+    if (s->module) wb_module_delete(s->module);
+    if (s->engine) wb_engine_delete(s->engine);
+    free(s->bytes);
+}
+
+static void cli_free_opts(cli_run_opts *o) {
+    for (int i = 0; i < o->nenv; i++)
+        if (o->env_owned[i]) free(o->env[i]);
+    free(o->env);
+    free(o->env_owned);
+}
+
+/* Adds one --env value. KEY=VALUE is taken as is; a bare KEY passes the
+ * host's value of KEY when it has one and is otherwise ignored. */
+static bool cli_add_env(cli_run_opts *o, char *spec) {
+    if (spec[0] == '\0' || spec[0] == '=') {
+        cli_error("run: --env needs KEY=VALUE, got '%s'", spec);
+        return false;
+    }
+    if (strchr(spec, '=')) {
+        o->env[o->nenv] = spec;
+        o->env_owned[o->nenv] = false;
+        o->nenv++;
+        return true;
+    }
+    const char *host = getenv(spec);
+    if (!host) return true;
+    size_t klen = strlen(spec), vlen = strlen(host);
+    char *kv = malloc(klen + vlen + 2);
+    if (!kv) {
+        cli_error("run: out of memory");
+        return false;
+    }
+    memcpy(kv, spec, klen);
+    kv[klen] = '=';
+    memcpy(kv + klen + 1, host, vlen + 1);
+    o->env[o->nenv] = kv;
+    o->env_owned[o->nenv] = true;
+    o->nenv++;
+    return true;
+}
+
+/* Returns -1 when parsing succeeded, or the exit status to end with. */
+static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
+    memset(o, 0, sizeof *o);
+    /* At most one --env per argument, so argc entries always suffice. */
+    o->env = calloc((size_t)argc + 1, sizeof *o->env);
+    o->env_owned = calloc((size_t)argc + 1, sizeof *o->env_owned);
+    if (!o->env || !o->env_owned) {
+        cli_error("run: out of memory");
+        return CLI_EXIT_FAILURE;
+    }
+    int i = 1;
+    for (; i < argc; i++) {
+        char *a = argv[i];
+        /* Options end at the first non-option: that is FILE, and all that
+         * follows belongs to the guest. */
+        if (a[0] != '-' || a[1] == '\0') break;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            cli_verb_help("run");
+            return CLI_EXIT_OK;
+        }
+        const char *name = a;
+        char *value = NULL;
+        char *eq = NULL;
+        /* --opt=value and --opt value are both accepted. */
+        if (strncmp(a, "--", 2) == 0 && (eq = strchr(a, '=')) != NULL) value = eq + 1;
+        size_t name_len = eq ? (size_t)(eq - a) : strlen(a);
+        bool takes_value = (name_len == 8 && strncmp(name, "--invoke", 8) == 0) ||
+                           (name_len == 5 && strncmp(name, "--env", 5) == 0) ||
+                           (name_len == 5 && strncmp(name, "--dir", 5) == 0);
+        if (!takes_value) {
+            cli_error("run: unknown option '%s' (see 'wasmbox help run')", a);
+            return CLI_EXIT_USAGE;
+        }
+        if (!value) {
+            if (i + 1 >= argc) {
+                cli_error("run: option '%.*s' needs a value", (int)name_len, name);
+                return CLI_EXIT_USAGE;
+            }
+            value = argv[++i];
+        }
+        if (strncmp(name, "--invoke", 8) == 0) {
+            if (value[0] == '\0') {
+                cli_error("run: --invoke needs a function name");
+                return CLI_EXIT_USAGE;
+            }
+            o->invoke = value;
+        } else if (strncmp(name, "--env", 5) == 0) {
+            if (!cli_add_env(o, value)) return CLI_EXIT_USAGE;
+        } else {
+            /* Refused rather than ignored: a guest that expects the
+             * directory would otherwise fail in a confusing way. */
+            cli_error("run: --dir %s: preopened directories are not supported yet", value);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        cli_error("run: no module given (usage: wasmbox run [OPTIONS] FILE.wasm [ARGS...])");
+        return CLI_EXIT_USAGE;
+    }
+    o->file = argv[i];
+    o->args = argv + i + 1;
+    o->nargs = argc - i - 1;
+    return -1;
+}
+
+/* Turns the outcome of running guest code into the exit status. */
+static int cli_outcome(const cli_run_opts *o, wb_status st, wb_error *err) {
+    if (st == WB_OK) return CLI_EXIT_OK;
+    if (err->status == WB_OK) err->status = st;
+    if (st == WB_ERR_EXIT) return (int)((unsigned)err->exit_code & 0xFFu);
+    if (st == WB_ERR_TRAP) {
+        char buf[512];
+        cli_error("%s", wb_error_format(err, buf, sizeof buf));
+        return CLI_EXIT_TRAP;
+    }
+    cli_error_wb(o->file, err);
+    return CLI_EXIT_FAILURE;
+}
+
+static const char *cli_kind_name(wb_externkind kind) {
+    switch (kind) {
+    case WB_EXTERN_FUNC: return "a function";
+    case WB_EXTERN_TABLE: return "a table";
+    case WB_EXTERN_MEMORY: return "a memory";
+    case WB_EXTERN_GLOBAL: return "a global";
+    }
+    return "not a function";
+}
+
+/* Finds export `name`, which must be a function. */
+static bool cli_find_func(const cli_run_opts *o, const cli_run_state *s,
+                          const char *name, wb_func **out) {
+    wb_extern ext;
+    if (!wb_instance_export(s->instance, name, &ext)) {
+        cli_error("%s: no exported function '%s'", o->file, name);
+        /* Listing what is there saves a round trip to a disassembler. */
+        size_t n = wb_instance_export_count(s->instance), shown = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *ename;
+            wb_extern e;
+            if (!wb_instance_export_nth(s->instance, i, &ename, &e) ||
+                e.kind != WB_EXTERN_FUNC)
+                continue;
+            if (shown == 20) {
+                fprintf(stderr, " ...");
+                break;
+            }
+            if (shown == 0) fprintf(stderr, "wasmbox: exported functions:");
+            fprintf(stderr, " %s", ename);
+            shown++;
+        }
+        if (shown) fputc('\n', stderr);
+        return false;
+    }
+    if (ext.kind != WB_EXTERN_FUNC) {
+        cli_error("%s: export '%s' is %s, not a function", o->file, name,
+                  cli_kind_name(ext.kind));
+        return false;
+    }
+    *out = ext.of.func;
+    return true;
+}
+
+static void cli_type_list(char *buf, size_t size, const wb_valtype *types, uint32_t n) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < n && used < size; i++) {
+        int w = snprintf(buf + used, size - used, "%s%s", i ? " " : "",
+                         wb_valtype_name(types[i]));
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+}
+
+/* Calls _initialize when the module has one (a WASI reactor), so that
+ * an invoked export finds the module's runtime set up, as wasmtime does.
+ * Returns -1 to go on, or the exit status to end with (the guest may also
+ * exit or trap here). */
+static int cli_initialize(const cli_run_opts *o, cli_run_state *s) {
+    wb_extern ext;
+    if (!wb_instance_export(s->instance, "_initialize", &ext) ||
+        ext.kind != WB_EXTERN_FUNC)
+        return -1;
+    wb_functype t = wb_func_type(ext.of.func);
+    if (t.nparams != 0 || t.nresults != 0) return -1;
+    wb_error err;
+    wb_error_clear(&err);
+    fflush(stdout);
+    wb_status st = wb_func_call(s->store, ext.of.func, NULL, 0, NULL, 0, &err);
+    return st == WB_OK ? -1 : cli_outcome(o, st, &err);
+}
+
+static int cli_invoke(const cli_run_opts *o, cli_run_state *s) {
+    if (strcmp(o->invoke, "_initialize") != 0) {
+        int rc = cli_initialize(o, s);
+        if (rc >= 0) return rc;
+    }
+    wb_func *func;
+    if (!cli_find_func(o, s, o->invoke, &func)) return CLI_EXIT_FAILURE;
+    wb_functype t = wb_func_type(func);
+    if ((uint32_t)o->nargs != t.nparams) {
+        char types[256];
+        cli_type_list(types, sizeof types, t.params, t.nparams);
+        cli_error("%s: function '%s' takes %u argument%s (%s), %d given", o->file,
+                  o->invoke, t.nparams, t.nparams == 1 ? "" : "s", types, o->nargs);
+        return CLI_EXIT_USAGE;
+    }
+    /* Sized by the function's type, which comes from the module: heap, not
+     * stack. One extra element keeps the size nonzero. */
+    wb_val *params = calloc((size_t)t.nparams + 1, sizeof *params);
+    wb_val *results = calloc((size_t)t.nresults + 1, sizeof *results);
+    int rc = CLI_EXIT_OK;
+    if (!params || !results) {
+        cli_error("run: out of memory");
+        rc = CLI_EXIT_FAILURE;
+        goto done;
+    }
+    for (uint32_t i = 0; i < t.nparams; i++) {
+        char why[128];
+        if (!cli_parse_value(t.params[i], o->args[i], &params[i], why, sizeof why)) {
+            cli_error("%s: argument %u of '%s' ('%s'): %s: %s", o->file, i + 1, o->invoke,
+                      o->args[i], wb_valtype_name(t.params[i]), why);
+            rc = CLI_EXIT_USAGE;
+            goto done;
+        }
+    }
+    for (uint32_t i = 0; i < t.nresults; i++) results[i].type = t.results[i];
+    wb_error err;
+    wb_error_clear(&err);
+    /* Whatever the guest prints goes straight to fd 1; flush ours first so
+     * the order on the terminal is the order of events. */
+    fflush(stdout);
+    wb_status st = wb_func_call(s->store, func, params, t.nparams, results, t.nresults, &err);
+    if (st != WB_OK) {
+        rc = cli_outcome(o, st, &err);
+        goto done;
+    }
+    for (uint32_t i = 0; i < t.nresults; i++) {
+        char text[64];
+        cli_format_value(&results[i], text, sizeof text);
+        printf("%s\n", text);
+    }
+    if (fflush(stdout) != 0) {
+        cli_error("stdout: write failed");
+        rc = CLI_EXIT_FAILURE;
+    }
+done:
+    free(params);
+    free(results);
+    return rc;
+}
+
+static int cli_start(const cli_run_opts *o, cli_run_state *s) {
+    wb_extern ext;
+    if (!wb_instance_export(s->instance, "_start", &ext)) {
+        cli_error("%s: the module has no '_start' function to run "
+                  "(use --invoke NAME to call one of its exports)", o->file);
+        return CLI_EXIT_FAILURE;
+    }
+    if (ext.kind != WB_EXTERN_FUNC) {
+        cli_error("%s: export '_start' is %s, not a function", o->file, cli_kind_name(ext.kind));
+        return CLI_EXIT_FAILURE;
+    }
+    wb_functype t = wb_func_type(ext.of.func);
+    if (t.nparams != 0 || t.nresults != 0) {
+        cli_error("%s: '_start' must take no arguments and return nothing", o->file);
+        return CLI_EXIT_FAILURE;
+    }
+    wb_error err;
+    wb_error_clear(&err);
+    fflush(stdout);
+    wb_status st = wb_func_call(s->store, ext.of.func, NULL, 0, NULL, 0, &err);
+    return cli_outcome(o, st, &err);
+}
+
+/* Builds the engine objects and instantiates the module; returns -1 on
+ * success or the exit status to end with. */
+static int cli_load(const cli_run_opts *o, cli_run_state *s) {
+    if (!cli_read_file(o->file, &s->bytes, &s->len)) return CLI_EXIT_FAILURE;
+    wb_error err;
+    wb_error_clear(&err);
+    if (wb_engine_new(NULL, &s->engine, &err) != WB_OK) {
+        cli_error_wb("engine", &err);
+        return CLI_EXIT_FAILURE;
+    }
+    wb_status st = wb_module_new(s->engine, s->bytes, s->len, &s->module, &err);
+    if (st != WB_OK) {
+        s->module = NULL;
+        if (err.status == WB_OK) err.status = st;
+        cli_error_wb(o->file, &err);
+        return CLI_EXIT_FAILURE;
+    }
+    /* The module keeps its own copy of the bytes. */
+    free(s->bytes);
+    s->bytes = NULL;
+
+    st = wb_store_new(s->engine, &s->store, &err);
+    if (st == WB_OK) st = wb_linker_new(s->store, &s->linker, &err);
+    if (st != WB_OK) {
+        if (err.status == WB_OK) err.status = st;
+        cli_error_wb(o->file, &err);
+        return CLI_EXIT_FAILURE;
+    }
+
+    /* The guest's argv: FILE as given, then ARGS. In --invoke mode ARGS
+     * are the function's arguments, so the guest sees only FILE. */
+    int guest_argc = o->invoke ? 1 : o->nargs + 1;
+    const char **guest_argv = calloc((size_t)guest_argc, sizeof *guest_argv);
+    if (!guest_argv) {
+        cli_error("run: out of memory");
+        return CLI_EXIT_FAILURE;
+    }
+    guest_argv[0] = o->file;
+    for (int i = 1; i < guest_argc; i++) guest_argv[i] = o->args[i - 1];
+    wb_wasi_config cfg;
+    wb_wasi_config_default(&cfg);
+    cfg.argc = guest_argc;
+    cfg.argv = guest_argv;
+    cfg.envc = o->nenv;
+    cfg.envp = (const char *const *)o->env;
+    st = wb_wasi_new(&cfg, &s->wasi, &err);
+    free(guest_argv); /* copied by wb_wasi_new */
+    if (st == WB_OK) {
+        st = wb_wasi_define(s->wasi, s->linker);
+        if (st != WB_OK) {
+            wb_error_clear(&err);
+            err.status = st;
+            snprintf(err.message, sizeof err.message, "cannot define the WASI functions");
+        }
+    }
+    if (st != WB_OK) {
+        if (err.status == WB_OK) err.status = st;
+        cli_error_wb(o->file, &err);
+        return CLI_EXIT_FAILURE;
+    }
+
+    /* Instantiation runs the module's start function, which may trap or
+     * exit like any other guest code. */
+    fflush(stdout);
+    st = wb_linker_instantiate(s->linker, s->module, &s->instance, &err);
+    if (st != WB_OK) {
+        s->instance = NULL;
+        return cli_outcome(o, st, &err);
+    }
+    return -1;
+}
+
+int cli_run(int argc, char **argv) {
+    cli_run_opts opts;
+    int rc = cli_parse_opts(argc, argv, &opts);
+    if (rc >= 0) {
+        cli_free_opts(&opts);
+        return rc;
+    }
+    cli_run_state state;
+    memset(&state, 0, sizeof state);
+    rc = cli_load(&opts, &state);
+    if (rc < 0) rc = opts.invoke ? cli_invoke(&opts, &state) : cli_start(&opts, &state);
+    cli_run_cleanup(&state);
+    cli_free_opts(&opts);
+    return rc;
+}
