@@ -507,7 +507,10 @@ static bool op_prefix_fc(vctx *v) {
     const wm_module *m = v->m;
     uint32_t sub, a, b;
     if (!read_u32(v, &sub)) return false;
-    if (sub < FC_SIMPLE_COUNT) return check_simple(v, &k_fc_simple[sub]) || true;
+    if (sub < FC_SIMPLE_COUNT) {
+        (void)check_simple(v, &k_fc_simple[sub]);
+        return true;
+    }
     switch (sub) {
     case FC_memory_init:
         if (!read_u32(v, &a) || !read_zero(v) || !need_datacount(v, a)) return false;
