@@ -41,6 +41,9 @@ run_ctest() {
     bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
     passed=$((passed + total - bad))
     failed=$((failed + bad))
+    # Passing tests print nothing under ctest; show the suites' own counts.
+    grep -hE '^[0-9]+ passed, [0-9]+ failed' "$dir/Testing/Temporary/LastTest.log" 2>/dev/null |
+        sed "s|^|  ($dir) suite: |"
     [ "$bad" -eq 0 ] || failures+=("$bad ctest test(s) in $dir")
     if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then
         note_failure "ctest in $dir (exit status $status)"
