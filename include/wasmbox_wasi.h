@@ -13,12 +13,14 @@
  *                (delete the store first, then the wb_wasi).
  *
  * The guest sees only what the config gives it: no host environment
- * variable leaks in, and (today) no file system at all; preopened
- * directories come with the full WASI implementation.
+ * variable leaks in, no file outside the preopened directories can be
+ * reached, and no network but the listening sockets given.
  *
- * Every function of the preview1 interface is defined, with its exact
- * signature, so that any module built for WASI links. Those not implemented
- * yet return ENOSYS (52) to the guest.
+ * Every function of the preview1 interface is implemented (docs/wasi.md);
+ * proc_raise answers ENOSYS (52), as most runtimes do.
+ *
+ * Guest descriptors: 0, 1, 2 are the standard streams, then one per
+ * preopen in config order (3, 4, ...), then one per listening socket.
  */
 #ifndef WASMBOX_WASI_H
 #define WASMBOX_WASI_H
@@ -31,6 +33,24 @@ extern "C" {
 
 /* The module name every preview1 import uses. */
 #define WB_WASI_MODULE "wasi_snapshot_preview1"
+
+/* A host directory the guest may use, under the name guest_path (what
+ * fd_prestat_dir_name reports, e.g. "/" or "data"). With read_only, nothing
+ * beneath it can be created, changed, renamed or removed (EROFS). */
+typedef struct wb_wasi_preopen {
+    const char *host_path;
+    const char *guest_path;
+    bool read_only;
+} wb_wasi_preopen;
+
+/* A listening TCP socket handed to the guest (sock_accept). Either address
+ * "HOST:PORT" (IPv4 or [IPv6]; wasmbox binds and listens with
+ * SO_REUSEADDR) or, when address is NULL, fd: a socket already listening,
+ * borrowed (never closed by wasmbox). */
+typedef struct wb_wasi_listen {
+    const char *address;
+    int fd;
+} wb_wasi_listen;
 
 typedef struct wb_wasi_config {
     /* Arguments as the guest's argv; argv[0] is conventionally the
@@ -46,6 +66,13 @@ typedef struct wb_wasi_config {
     int stdin_fd;
     int stdout_fd;
     int stderr_fd;
+    /* Preopened directories (npreopens may be 0). Each must exist and be a
+     * directory, or wb_wasi_new fails with WB_ERR_IO naming it. */
+    int npreopens;
+    const wb_wasi_preopen *preopens;
+    /* Listening sockets, after the preopens (nlisten may be 0). */
+    int nlisten;
+    const wb_wasi_listen *listen;
 } wb_wasi_config;
 
 typedef struct wb_wasi wb_wasi;
@@ -57,7 +84,9 @@ void wb_wasi_config_default(wb_wasi_config *cfg);
 
 /* Creates a WASI context from cfg (NULL means the defaults). Fails with
  * WB_ERR_ARG on a negative count or a NULL string, WB_ERR_NOMEM when out of
- * memory. */
+ * memory, WB_ERR_IO when a preopen cannot be opened (missing, not a
+ * directory) or a listening socket cannot be created; the message names
+ * the path or address. */
 wb_status wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out,
                       wb_error *err);
 /* Frees the context. NULL is allowed. */

@@ -19,6 +19,11 @@
 
 typedef struct cli_run_opts {
     const char *invoke; /* NULL: run _start */
+    const char *argv0;  /* --argv0: the guest's argv[0] (default: FILE) */
+    int ndirs;
+    wb_wasi_preopen *dirs; /* --dir, strings owned */
+    int nlisten;
+    wb_wasi_listen *listen; /* --tcplisten, addresses borrowed from argv */
     const char *file;
     int nargs;          /* guest arguments after FILE */
     char **args;
@@ -55,6 +60,48 @@ static void cli_free_opts(cli_run_opts *o) {
         if (o->env_owned[i]) free(o->env[i]);
     free(o->env);
     free(o->env_owned);
+    for (int i = 0; i < o->ndirs; i++) {
+        free((char *)o->dirs[i].host_path);
+        free((char *)o->dirs[i].guest_path);
+    }
+    free(o->dirs);
+    free(o->listen);
+}
+
+/* Adds one --dir HOST[::GUEST][:ro]. GUEST defaults to HOST; a final
+ * ":ro" makes the directory read-only. */
+static bool cli_add_dir(cli_run_opts *o, const char *spec) {
+    size_t len = strlen(spec);
+    bool ro = false;
+    if (len > 3 && strcmp(spec + len - 3, ":ro") == 0) {
+        ro = true;
+        len -= 3;
+    }
+    const char *sep = NULL;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (spec[i] == ':' && spec[i + 1] == ':') {
+            sep = spec + i;
+            break;
+        }
+    size_t hlen = sep ? (size_t)(sep - spec) : len;
+    const char *guest = sep ? sep + 2 : spec;
+    size_t glen = sep ? len - hlen - 2 : len;
+    if (hlen == 0 || glen == 0) {
+        cli_error("run: --dir needs HOST[::GUEST][:ro], got '%s'", spec);
+        return false;
+    }
+    char *h = strndup(spec, hlen), *g = strndup(guest, glen);
+    if (!h || !g) {
+        free(h);
+        free(g);
+        cli_error("run: out of memory");
+        return false;
+    }
+    o->dirs[o->ndirs].host_path = h;
+    o->dirs[o->ndirs].guest_path = g;
+    o->dirs[o->ndirs].read_only = ro;
+    o->ndirs++;
+    return true;
 }
 
 /* Adds one --env value. KEY=VALUE is taken as is; a bare KEY passes the
@@ -93,7 +140,9 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
     /* At most one --env per argument, so argc entries always suffice. */
     o->env = calloc((size_t)argc + 1, sizeof *o->env);
     o->env_owned = calloc((size_t)argc + 1, sizeof *o->env_owned);
-    if (!o->env || !o->env_owned) {
+    o->dirs = calloc((size_t)argc + 1, sizeof *o->dirs);
+    o->listen = calloc((size_t)argc + 1, sizeof *o->listen);
+    if (!o->env || !o->env_owned || !o->dirs || !o->listen) {
         cli_error("run: out of memory");
         return CLI_EXIT_FAILURE;
     }
@@ -119,7 +168,9 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
         size_t name_len = eq ? (size_t)(eq - a) : strlen(a);
         bool takes_value = (name_len == 8 && strncmp(name, "--invoke", 8) == 0) ||
                            (name_len == 5 && strncmp(name, "--env", 5) == 0) ||
-                           (name_len == 5 && strncmp(name, "--dir", 5) == 0);
+                           (name_len == 5 && strncmp(name, "--dir", 5) == 0) ||
+                           (name_len == 7 && strncmp(name, "--argv0", 7) == 0) ||
+                           (name_len == 11 && strncmp(name, "--tcplisten", 11) == 0);
         if (!takes_value) {
             cli_error("run: unknown option '%s' (see 'wasmbox help run')", a);
             return CLI_EXIT_USAGE;
@@ -139,11 +190,18 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
             o->invoke = value;
         } else if (strncmp(name, "--env", 5) == 0) {
             if (!cli_add_env(o, value)) return CLI_EXIT_USAGE;
+        } else if (strncmp(name, "--dir", 5) == 0) {
+            if (!cli_add_dir(o, value)) return CLI_EXIT_USAGE;
+        } else if (strncmp(name, "--argv0", 7) == 0) {
+            o->argv0 = value;
         } else {
-            /* Refused rather than ignored: a guest that expects the
-             * directory would otherwise fail in a confusing way. */
-            cli_error("run: --dir %s: preopened directories are not supported yet", value);
-            return CLI_EXIT_USAGE;
+            if (!strchr(value, ':')) {
+                cli_error("run: --tcplisten needs HOST:PORT, got '%s'", value);
+                return CLI_EXIT_USAGE;
+            }
+            o->listen[o->nlisten].address = value;
+            o->listen[o->nlisten].fd = -1;
+            o->nlisten++;
         }
     }
     if (i >= argc) {
@@ -363,7 +421,7 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
         cli_error("run: out of memory");
         return CLI_EXIT_FAILURE;
     }
-    guest_argv[0] = o->file;
+    guest_argv[0] = o->argv0 ? o->argv0 : o->file;
     for (int i = 1; i < guest_argc; i++) guest_argv[i] = o->args[i - 1];
     wb_wasi_config cfg;
     wb_wasi_config_default(&cfg);
@@ -371,6 +429,10 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
     cfg.argv = guest_argv;
     cfg.envc = o->nenv;
     cfg.envp = (const char *const *)o->env;
+    cfg.npreopens = o->ndirs;
+    cfg.preopens = o->dirs;
+    cfg.nlisten = o->nlisten;
+    cfg.listen = o->listen;
     st = wb_wasi_new(&cfg, &s->wasi, &err);
     free(guest_argv); /* copied by wb_wasi_new */
     if (st == WB_OK) {

@@ -1,10 +1,8 @@
 /*
- * wasi.c - the WASI preview1 host: the part a command-line program needs
- * (arguments, environment, standard streams, clocks, random, exit).
- *
- * Every function of wasi_snapshot_preview1 is defined so that any WASI
- * module links; the file system, polling and sockets answer ENOSYS until the
- * full implementation lands.
+ * wasi.c - the WASI preview1 host: the context (arguments, environment,
+ * descriptor table set-up), the table of the 46 functions and the simple
+ * ones (args, environ, clocks, random, sched_yield, proc_exit/raise).
+ * The others live in fdtable.c, fd.c, pathops.c, poll.c and sock.c.
  *
  * Guest memory is never trusted: every pointer and length the guest passes
  * is checked against the current memory size with 64-bit arithmetic (a
@@ -14,37 +12,19 @@
  * byte.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "wasmbox.h"
-#include "wasmbox_wasi.h"
-
-/* WASI errno values (witx `errno`); only those used here. */
-enum {
-    WASI_ESUCCESS = 0,
-    WASI_EACCES = 2,
-    WASI_EAGAIN = 6,
-    WASI_EBADF = 8,
-    WASI_EFAULT = 21,
-    WASI_EFBIG = 22,
-    WASI_EINTR = 27,
-    WASI_EINVAL = 28,
-    WASI_EIO = 29,
-    WASI_EISDIR = 31,
-    WASI_ENOMEM = 48,
-    WASI_ENOSPC = 51,
-    WASI_ENOSYS = 52,
-    WASI_EPERM = 63,
-    WASI_EPIPE = 64,
-    WASI_ESPIPE = 70,
-};
+#include "wasi/wasi_impl.h"
 
 /* Clock ids (witx `clockid`). */
 enum {
@@ -54,38 +34,12 @@ enum {
     WASI_CLOCK_THREAD_CPUTIME = 3,
 };
 
-#define WASI_FILETYPE_CHARACTER_DEVICE 2
-/* All 30 rights bits of witx `rights` (fd_datasync .. sock_accept). */
-#define WASI_RIGHTS_ALL ((UINT64_C(1) << 30) - 1)
-/* Size of witx `fdstat`: filetype u8, flags u16 at 2, two u64 rights. */
-#define WASI_FDSTAT_SIZE 24
-/* Size of witx `iovec` / `ciovec`: buf u32, buf_len u32. */
-#define WASI_IOVEC_SIZE 8
-/* How many guest iovecs are handed to one readv/writev. The array lives on
- * the C stack, so its size is fixed here, never taken from the guest. */
-#define WASI_IOV_BATCH 32
-
-/* A list of NUL-terminated strings as the guest sees them through
- * args_get / environ_get: `count` entries, `bytes` bytes including every
- * terminating NUL (guaranteed to fit in a u32). */
-typedef struct wasi_strings {
-    uint32_t count;
-    uint32_t bytes;
-    char **items;
-} wasi_strings;
-
-struct wb_wasi {
-    wasi_strings args;
-    wasi_strings env;
-    int host_fd[3]; /* guest fd 0, 1, 2 -> host descriptor */
-};
-
-/* The calling instance's memory, captured once per host call. Its size
- * cannot change during the call: host functions never grow it. */
-typedef struct wasi_mem {
-    uint8_t *base;
-    uint64_t size;
-} wasi_mem;
+/* One defined function: what the trampoline needs to call it. */
+typedef struct wasi_binding {
+    wb_wasi *wasi;
+    wasi_fn fn;
+    bool needs_memory;
+} wasi_binding;
 
 /* --------------------------------------------------------- the context */
 
@@ -152,6 +106,85 @@ void wb_wasi_config_default(wb_wasi_config *cfg) {
     cfg->stderr_fd = 2;
 }
 
+/* Adds one standard stream; a negative host fd leaves a hole (EBADF). */
+static wb_status wasi_add_stdio(wb_wasi *w, int host, wb_error *err) {
+    int64_t r;
+    if (host < 0) {
+        /* Reserve the slot, then free it: numbering must stay 0, 1, 2. */
+        r = wasi_fd_add(w, -1, WASI_FILETYPE_UNKNOWN, 0, 0, false, true);
+        if (r >= 0) w->fds[r].used = false;
+    } else {
+        /* The standard streams are streams whatever is behind them: a
+         * character device whose seek fails with ESPIPE. A terminal has
+         * no seek rights (what wasi-libc's isatty looks for); a pipe or a
+         * redirected file has them, so the guest can tell them apart. */
+        uint8_t type = WASI_FILETYPE_CHARACTER_DEVICE;
+        uint64_t base, inh;
+        wasi_rights_for_type(type, &base, &inh);
+        if (!isatty(host))
+            base |= WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL;
+        r = wasi_fd_add(w, host, type, base, inh, false, true);
+    }
+    if (r < 0) return wasi_fail(err, WB_ERR_NOMEM, "wasi: out of memory");
+    return WB_OK;
+}
+
+static wb_status wasi_fail_path(wb_error *err, wb_status st, const char *what,
+                                const char *path, int e) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "wasi: %s '%s': %s", what, path, strerror(e));
+    return wasi_fail(err, st, msg);
+}
+
+static wb_status wasi_add_preopen(wb_wasi *w, const wb_wasi_preopen *p, wb_error *err) {
+    if (!p->host_path || !p->guest_path)
+        return wasi_fail(err, WB_ERR_ARG, "wasi: preopen with a NULL path");
+    int host = open(p->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (host < 0) return wasi_fail_path(err, WB_ERR_IO, "cannot preopen", p->host_path, errno);
+    char *name = strdup(p->guest_path);
+    if (!name) {
+        close(host);
+        return wasi_fail(err, WB_ERR_NOMEM, "wasi: out of memory");
+    }
+    uint64_t base = WASI_RIGHTS_DIR, inh = WASI_RIGHTS_DIR | WASI_RIGHTS_FILE;
+    if (p->read_only) {
+        base &= ~WASI_RIGHTS_WRITE;
+        inh &= ~WASI_RIGHTS_WRITE;
+    }
+    int64_t r = wasi_fd_add(w, host, WASI_FILETYPE_DIRECTORY, base, inh, p->read_only, false);
+    if (r < 0) {
+        close(host);
+        free(name);
+        return wasi_fail(err, WB_ERR_NOMEM, "wasi: out of memory");
+    }
+    w->fds[r].preopen = name;
+    return WB_OK;
+}
+
+static wb_status wasi_add_listen(wb_wasi *w, const wb_wasi_listen *l, wb_error *err) {
+    int host = l->fd;
+    bool borrowed = true;
+    if (l->address) {
+        char why[256];
+        host = wasi_sock_listen(l->address, why, sizeof why);
+        if (host < 0) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "wasi: cannot listen on '%s': %s", l->address, why);
+            return wasi_fail(err, WB_ERR_IO, msg);
+        }
+        borrowed = false;
+    } else if (host < 0) {
+        return wasi_fail(err, WB_ERR_ARG, "wasi: listening socket without address or fd");
+    }
+    uint64_t base = WASI_RIGHTS_SOCKET | WASI_RIGHT_SOCK_ACCEPT, inh = WASI_RIGHTS_SOCKET;
+    int64_t r = wasi_fd_add(w, host, WASI_FILETYPE_SOCKET_STREAM, base, inh, false, borrowed);
+    if (r < 0) {
+        if (!borrowed) close(host);
+        return wasi_fail(err, WB_ERR_NOMEM, "wasi: out of memory");
+    }
+    return WB_OK;
+}
+
 wb_status wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out,
                       wb_error *err) {
     if (err) wb_error_clear(err);
@@ -162,18 +195,27 @@ wb_status wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out,
         wb_wasi_config_default(&defaults);
         cfg = &defaults;
     }
+    if (cfg->npreopens < 0 || (cfg->npreopens > 0 && !cfg->preopens) || cfg->nlisten < 0 ||
+        (cfg->nlisten > 0 && !cfg->listen))
+        return wasi_fail(err, WB_ERR_ARG, "wasi: bad preopen or listen count");
+    if ((uint64_t)cfg->npreopens + (uint64_t)cfg->nlisten + 3 > WASI_MAX_FDS)
+        return wasi_fail(err, WB_ERR_ARG, "wasi: too many preopens or sockets");
     wb_wasi *wasi = calloc(1, sizeof *wasi);
     if (!wasi) return wasi_fail(err, WB_ERR_NOMEM, "wasi: out of memory");
     wb_status st = wasi_strings_copy(&wasi->args, cfg->argc, cfg->argv, err);
     if (st == WB_OK)
         st = wasi_strings_copy(&wasi->env, cfg->envc, cfg->envp, err);
+    if (st == WB_OK) st = wasi_add_stdio(wasi, cfg->stdin_fd, err);
+    if (st == WB_OK) st = wasi_add_stdio(wasi, cfg->stdout_fd, err);
+    if (st == WB_OK) st = wasi_add_stdio(wasi, cfg->stderr_fd, err);
+    for (int i = 0; st == WB_OK && i < cfg->npreopens; i++)
+        st = wasi_add_preopen(wasi, &cfg->preopens[i], err);
+    for (int i = 0; st == WB_OK && i < cfg->nlisten; i++)
+        st = wasi_add_listen(wasi, &cfg->listen[i], err);
     if (st != WB_OK) {
         wb_wasi_delete(wasi);
         return st;
     }
-    wasi->host_fd[0] = cfg->stdin_fd;
-    wasi->host_fd[1] = cfg->stdout_fd;
-    wasi->host_fd[2] = cfg->stderr_fd;
     *out = wasi;
     return WB_OK;
 }
@@ -182,133 +224,178 @@ void wb_wasi_delete(wb_wasi *wasi) {
     if (!wasi) return;
     wasi_strings_free(&wasi->args);
     wasi_strings_free(&wasi->env);
+    wasi_fdtable_free(wasi);
+    free(wasi->bindings);
     free(wasi);
 }
 
-/* ------------------------------------------------------- guest memory */
+/* ------------------------------------------------------------ helpers */
 
-static bool wasi_memory(wb_caller *caller, wasi_mem *m) {
-    wb_memory *mem = wb_caller_memory(caller);
-    if (!mem) return false;
-    m->base = wb_memory_data(mem);
-    m->size = (uint64_t)wb_memory_size(mem);
-    return true;
-}
-
-static wb_status wasi_no_memory(wb_caller *caller) {
-    return wb_caller_trap(caller, "wasi: module has no memory");
-}
-
-/* True when [ptr, ptr+len) lies inside memory. Both are at most 2^32 on
- * entry from the guest, but the check holds for any 64-bit values. */
-static bool wasi_in_bounds(const wasi_mem *m, uint64_t ptr, uint64_t len) {
-    return ptr <= m->size && len <= m->size - ptr;
-}
-
-static uint32_t wasi_load_u32(const wasi_mem *m, uint64_t ptr) {
-    const uint8_t *p = m->base + ptr;
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void wasi_store_u16(const wasi_mem *m, uint64_t ptr, uint16_t v) {
-    m->base[ptr] = (uint8_t)v;
-    m->base[ptr + 1] = (uint8_t)(v >> 8);
-}
-
-static void wasi_store_u32(const wasi_mem *m, uint64_t ptr, uint32_t v) {
-    for (int i = 0; i < 4; i++) m->base[ptr + (uint64_t)i] = (uint8_t)(v >> (8 * i));
-}
-
-static void wasi_store_u64(const wasi_mem *m, uint64_t ptr, uint64_t v) {
-    for (int i = 0; i < 8; i++) m->base[ptr + (uint64_t)i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Guest i32 arguments are unsigned addresses and sizes. */
-static uint64_t wasi_u32_arg(const wb_val *v) {
-    return (uint64_t)(uint32_t)v->of.i32;
-}
-
-static wb_status wasi_return(wb_val *results, int32_t errno_value) {
-    results[0] = WB_VAL_I32(errno_value);
-    return WB_OK;
-}
-
-static int32_t wasi_errno_from_host(int e) {
+int32_t wasi_errno_from_host(int e) {
     switch (e) {
+    case 0: return WASI_ESUCCESS;
+    case E2BIG: return WASI_E2BIG;
     case EACCES: return WASI_EACCES;
+    case EADDRINUSE: return WASI_EADDRINUSE;
+    case EADDRNOTAVAIL: return WASI_EADDRNOTAVAIL;
+    case EAFNOSUPPORT: return WASI_EAFNOSUPPORT;
     case EAGAIN: return WASI_EAGAIN;
+    case EALREADY: return WASI_EALREADY;
     case EBADF: return WASI_EBADF;
+    case EBADMSG: return WASI_EBADMSG;
+    case EBUSY: return WASI_EBUSY;
+    case ECANCELED: return WASI_ECANCELED;
+    case ECHILD: return WASI_ECHILD;
+    case ECONNABORTED: return WASI_ECONNABORTED;
+    case ECONNREFUSED: return WASI_ECONNREFUSED;
+    case ECONNRESET: return WASI_ECONNRESET;
+    case EDEADLK: return WASI_EDEADLK;
+    case EDESTADDRREQ: return WASI_EDESTADDRREQ;
+    case EDOM: return WASI_EDOM;
+    case EDQUOT: return WASI_EDQUOT;
+    case EEXIST: return WASI_EEXIST;
     case EFAULT: return WASI_EFAULT;
     case EFBIG: return WASI_EFBIG;
+    case EHOSTUNREACH: return WASI_EHOSTUNREACH;
+    case EHOSTDOWN: return WASI_EHOSTUNREACH;
+    case EIDRM: return WASI_EIDRM;
+    case EILSEQ: return WASI_EILSEQ;
+    case EINPROGRESS: return WASI_EINPROGRESS;
     case EINTR: return WASI_EINTR;
     case EINVAL: return WASI_EINVAL;
+    case EIO: return WASI_EIO;
+    case EISCONN: return WASI_EISCONN;
     case EISDIR: return WASI_EISDIR;
+    case ELOOP: return WASI_ELOOP;
+    case EMFILE: return WASI_EMFILE;
+    case EMLINK: return WASI_EMLINK;
+    case EMSGSIZE: return WASI_EMSGSIZE;
+    case EMULTIHOP: return WASI_EMULTIHOP;
+    case ENAMETOOLONG: return WASI_ENAMETOOLONG;
+    case ENETDOWN: return WASI_ENETDOWN;
+    case ENETRESET: return WASI_ENETRESET;
+    case ENETUNREACH: return WASI_ENETUNREACH;
+    case ENFILE: return WASI_ENFILE;
+    case ENOBUFS: return WASI_ENOBUFS;
+    case ENODEV: return WASI_ENODEV;
+    case ENOENT: return WASI_ENOENT;
+    case ENOEXEC: return WASI_ENOEXEC;
+    case ENOLCK: return WASI_ENOLCK;
+    case ENOLINK: return WASI_ENOLINK;
     case ENOMEM: return WASI_ENOMEM;
+    case ENOMSG: return WASI_ENOMSG;
+    case ENOPROTOOPT: return WASI_ENOPROTOOPT;
     case ENOSPC: return WASI_ENOSPC;
+    case ENOSYS: return WASI_ENOSYS;
+    case ENOTCONN: return WASI_ENOTCONN;
+    case ENOTDIR: return WASI_ENOTDIR;
+    case ENOTEMPTY: return WASI_ENOTEMPTY;
+    case ENOTRECOVERABLE: return WASI_ENOTRECOVERABLE;
+    case ENOTSOCK: return WASI_ENOTSOCK;
+    case ENOTSUP: return WASI_ENOTSUP; /* == EOPNOTSUPP on Linux */
+    case ENOTTY: return WASI_ENOTTY;
+    case ENXIO: return WASI_ENXIO;
+    case EOVERFLOW: return WASI_EOVERFLOW;
+    case EOWNERDEAD: return WASI_EOWNERDEAD;
     case EPERM: return WASI_EPERM;
     case EPIPE: return WASI_EPIPE;
+    case EPROTO: return WASI_EPROTO;
+    case EPROTONOSUPPORT: return WASI_EPROTONOSUPPORT;
+    case EPROTOTYPE: return WASI_EPROTOTYPE;
+    case ERANGE: return WASI_ERANGE;
+    case EROFS: return WASI_EROFS;
     case ESPIPE: return WASI_ESPIPE;
+    case ESRCH: return WASI_ESRCH;
+    case ESTALE: return WASI_ESTALE;
+    case ETIMEDOUT: return WASI_ETIMEDOUT;
+    case ETXTBSY: return WASI_ETXTBSY;
+    case EXDEV: return WASI_EXDEV;
     default: return WASI_EIO;
     }
 }
 
-/* --------------------------------------------- arguments, environment */
-
-/* Shared by args_sizes_get and environ_sizes_get. */
-static wb_status wasi_sizes_get(wb_caller *caller, const wasi_strings *s,
-                                const wb_val *args, wb_val *results) {
-    wasi_mem m;
-    if (!wasi_memory(caller, &m)) return wasi_no_memory(caller);
-    uint64_t count_ptr = wasi_u32_arg(&args[0]);
-    uint64_t size_ptr = wasi_u32_arg(&args[1]);
-    if (!wasi_in_bounds(&m, count_ptr, 4) || !wasi_in_bounds(&m, size_ptr, 4))
-        return wasi_return(results, WASI_EFAULT);
-    wasi_store_u32(&m, count_ptr, s->count);
-    wasi_store_u32(&m, size_ptr, s->bytes);
-    return wasi_return(results, WASI_ESUCCESS);
+uint8_t wasi_filetype_from_mode(mode_t mode) {
+    switch (mode & S_IFMT) {
+    case S_IFREG: return WASI_FILETYPE_REGULAR_FILE;
+    case S_IFDIR: return WASI_FILETYPE_DIRECTORY;
+    case S_IFCHR: return WASI_FILETYPE_CHARACTER_DEVICE;
+    case S_IFBLK: return WASI_FILETYPE_BLOCK_DEVICE;
+    case S_IFLNK: return WASI_FILETYPE_SYMBOLIC_LINK;
+    case S_IFSOCK: return WASI_FILETYPE_SOCKET_STREAM;
+    default: return WASI_FILETYPE_UNKNOWN;
+    }
 }
 
-/* Shared by args_get and environ_get: an array of `count` u32 pointers at
- * args[0], each pointing into the strings packed at args[1]. */
-static wb_status wasi_strings_get(wb_caller *caller, const wasi_strings *s,
-                                  const wb_val *args, wb_val *results) {
-    wasi_mem m;
-    if (!wasi_memory(caller, &m)) return wasi_no_memory(caller);
-    uint64_t array_ptr = wasi_u32_arg(&args[0]);
-    uint64_t buf_ptr = wasi_u32_arg(&args[1]);
-    if (!wasi_in_bounds(&m, array_ptr, (uint64_t)s->count * 4) ||
-        !wasi_in_bounds(&m, buf_ptr, s->bytes))
-        return wasi_return(results, WASI_EFAULT);
+uint64_t wasi_timespec_ns(const struct timespec *ts) {
+    /* Times before 1970 cannot be expressed as a WASI timestamp. */
+    if (ts->tv_sec < 0) return 0;
+    return (uint64_t)ts->tv_sec * UINT64_C(1000000000) + (uint64_t)ts->tv_nsec;
+}
+
+bool wasi_iovs_ok(const wasi_mem *m, uint64_t iovs, uint64_t n) {
+    if (!wasi_in_bounds(m, iovs, n * WASI_IOVEC_SIZE)) return false;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t at = iovs + i * WASI_IOVEC_SIZE;
+        if (!wasi_in_bounds(m, wasi_load_u32(m, at), wasi_load_u32(m, at + 4))) return false;
+    }
+    return true;
+}
+
+int wasi_iovs_batch(const wasi_mem *m, uint64_t iovs, uint64_t n, uint64_t *next,
+                    struct iovec *out, uint64_t *budget) {
+    int cnt = 0;
+    for (; *next < n && cnt < WASI_IOV_BATCH && *budget > 0; (*next)++) {
+        uint64_t at = iovs + *next * WASI_IOVEC_SIZE;
+        uint64_t buf = wasi_load_u32(m, at);
+        uint64_t len = wasi_load_u32(m, at + 4);
+        if (len == 0) continue;
+        if (len > *budget) len = *budget;
+        *budget -= len;
+        out[cnt].iov_base = m->base + buf;
+        out[cnt].iov_len = (size_t)len;
+        cnt++;
+    }
+    return cnt;
+}
+
+/* --------------------------------------------- arguments, environment */
+
+static int32_t wasi_sizes_get(const wasi_strings *s, const wasi_mem *m, const wb_val *a) {
+    uint64_t count_ptr = wasi_arg_u32(&a[0]), size_ptr = wasi_arg_u32(&a[1]);
+    if (!wasi_in_bounds(m, count_ptr, 4) || !wasi_in_bounds(m, size_ptr, 4)) return WASI_EFAULT;
+    wasi_store_u32(m, count_ptr, s->count);
+    wasi_store_u32(m, size_ptr, s->bytes);
+    return WASI_ESUCCESS;
+}
+
+/* An array of `count` u32 pointers at a[0], each pointing into the strings
+ * packed at a[1]. */
+static int32_t wasi_strings_get(const wasi_strings *s, const wasi_mem *m, const wb_val *a) {
+    uint64_t array_ptr = wasi_arg_u32(&a[0]), buf_ptr = wasi_arg_u32(&a[1]);
+    if (!wasi_in_bounds(m, array_ptr, (uint64_t)s->count * 4) ||
+        !wasi_in_bounds(m, buf_ptr, s->bytes))
+        return WASI_EFAULT;
     uint64_t at = buf_ptr;
     for (uint32_t i = 0; i < s->count; i++) {
         size_t len = strlen(s->items[i]) + 1;
-        /* at + len <= buf_ptr + bytes, checked above; at fits in u32. */
-        wasi_store_u32(&m, array_ptr + (uint64_t)i * 4, (uint32_t)at);
-        memcpy(m.base + at, s->items[i], len);
+        wasi_store_u32(m, array_ptr + (uint64_t)i * 4, (uint32_t)at);
+        memcpy(m->base + at, s->items[i], len);
         at += len;
     }
-    return wasi_return(results, WASI_ESUCCESS);
+    return WASI_ESUCCESS;
 }
 
-static wb_status wasi_args_sizes_get(wb_caller *caller, void *env,
-                                     const wb_val *args, wb_val *results) {
-    return wasi_sizes_get(caller, &((wb_wasi *)env)->args, args, results);
+static int32_t wasi_args_sizes_get(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    return wasi_sizes_get(&w->args, m, a);
 }
-
-static wb_status wasi_args_get(wb_caller *caller, void *env,
-                               const wb_val *args, wb_val *results) {
-    return wasi_strings_get(caller, &((wb_wasi *)env)->args, args, results);
+static int32_t wasi_args_get(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    return wasi_strings_get(&w->args, m, a);
 }
-
-static wb_status wasi_environ_sizes_get(wb_caller *caller, void *env,
-                                        const wb_val *args, wb_val *results) {
-    return wasi_sizes_get(caller, &((wb_wasi *)env)->env, args, results);
+static int32_t wasi_environ_sizes_get(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    return wasi_sizes_get(&w->env, m, a);
 }
-
-static wb_status wasi_environ_get(wb_caller *caller, void *env,
-                                  const wb_val *args, wb_val *results) {
-    return wasi_strings_get(caller, &((wb_wasi *)env)->env, args, results);
+static int32_t wasi_environ_get(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    return wasi_strings_get(&w->env, m, a);
 }
 
 /* ------------------------------------------------------------ clocks */
@@ -323,260 +410,65 @@ static bool wasi_clock_host_id(int32_t id, clockid_t *out) {
     }
 }
 
-static uint64_t wasi_timespec_ns(const struct timespec *ts) {
-    /* Times before 1970 cannot be expressed as a WASI timestamp. */
-    if (ts->tv_sec < 0) return 0;
-    return (uint64_t)ts->tv_sec * UINT64_C(1000000000) + (uint64_t)ts->tv_nsec;
-}
-
-static wb_status wasi_clock_res_get(wb_caller *caller, void *env,
-                                    const wb_val *args, wb_val *results) {
-    (void)env;
-    wasi_mem m;
-    if (!wasi_memory(caller, &m)) return wasi_no_memory(caller);
+static int32_t wasi_clock_res_get(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    (void)w;
     clockid_t id;
-    if (!wasi_clock_host_id(args[0].of.i32, &id))
-        return wasi_return(results, WASI_EINVAL);
-    uint64_t ptr = wasi_u32_arg(&args[1]);
-    if (!wasi_in_bounds(&m, ptr, 8)) return wasi_return(results, WASI_EFAULT);
+    if (!wasi_clock_host_id(a[0].of.i32, &id)) return WASI_EINVAL;
+    uint64_t ptr = wasi_arg_u32(&a[1]);
+    if (!wasi_in_bounds(m, ptr, 8)) return WASI_EFAULT;
     struct timespec ts;
-    if (clock_getres(id, &ts) != 0)
-        return wasi_return(results, wasi_errno_from_host(errno));
-    wasi_store_u64(&m, ptr, wasi_timespec_ns(&ts));
-    return wasi_return(results, WASI_ESUCCESS);
+    if (clock_getres(id, &ts) != 0) return wasi_errno_from_host(errno);
+    wasi_store_u64(m, ptr, wasi_timespec_ns(&ts));
+    return WASI_ESUCCESS;
 }
 
-static wb_status wasi_clock_time_get(wb_caller *caller, void *env,
-                                     const wb_val *args, wb_val *results) {
-    (void)env;
-    wasi_mem m;
-    if (!wasi_memory(caller, &m)) return wasi_no_memory(caller);
+static int32_t wasi_clock_time_get(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    (void)w;
     clockid_t id;
-    if (!wasi_clock_host_id(args[0].of.i32, &id))
-        return wasi_return(results, WASI_EINVAL);
-    /* args[1] is the requested precision; the host clock is as precise as
-     * it gets, so it is ignored. */
-    uint64_t ptr = wasi_u32_arg(&args[2]);
-    if (!wasi_in_bounds(&m, ptr, 8)) return wasi_return(results, WASI_EFAULT);
+    if (!wasi_clock_host_id(a[0].of.i32, &id)) return WASI_EINVAL;
+    /* a[1] is the precision the guest would accept: a hint, unused. */
+    uint64_t ptr = wasi_arg_u32(&a[2]);
+    if (!wasi_in_bounds(m, ptr, 8)) return WASI_EFAULT;
     struct timespec ts;
-    if (clock_gettime(id, &ts) != 0)
-        return wasi_return(results, wasi_errno_from_host(errno));
-    wasi_store_u64(&m, ptr, wasi_timespec_ns(&ts));
-    return wasi_return(results, WASI_ESUCCESS);
-}
-
-/* --------------------------------------------------- standard streams */
-
-/* The host descriptor behind guest fd for the given direction, or -1. */
-static int wasi_stdio_fd(const wb_wasi *wasi, int32_t fd, bool for_write) {
-    if (for_write && (fd == 1 || fd == 2)) return wasi->host_fd[fd];
-    if (!for_write && fd == 0) return wasi->host_fd[0];
-    return -1;
-}
-
-/* True when guest fd is one of the standard streams and is open (the
- * embedder may leave one closed by giving a negative host descriptor). */
-static bool wasi_stdio_open(const wb_wasi *wasi, int32_t fd) {
-    return fd >= 0 && fd <= 2 && wasi->host_fd[fd] >= 0;
-}
-
-/* Checks that the iovec array and every buffer it names lie in memory. */
-static bool wasi_iovs_ok(const wasi_mem *m, uint64_t iovs, uint64_t n) {
-    if (!wasi_in_bounds(m, iovs, n * WASI_IOVEC_SIZE)) return false;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t at = iovs + i * WASI_IOVEC_SIZE;
-        uint64_t buf = wasi_load_u32(m, at);
-        uint64_t len = wasi_load_u32(m, at + 4);
-        if (!wasi_in_bounds(m, buf, len)) return false;
-    }
-    return true;
-}
-
-/* Writes iov[0..cnt) completely, resuming after short writes and EINTR.
- * Adds what was written to *done; returns 0 or the host errno. */
-static int wasi_writev_all(int fd, struct iovec *iov, int cnt, uint64_t *done) {
-    while (cnt > 0) {
-        if (iov->iov_len == 0) {
-            iov++;
-            cnt--;
-            continue;
-        }
-        ssize_t n = writev(fd, iov, cnt);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        *done += (uint64_t)n;
-        size_t left = (size_t)n;
-        while (cnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (uint8_t *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
-    }
-    return 0;
-}
-
-static wb_status wasi_fd_write(wb_caller *caller, void *env,
-                               const wb_val *args, wb_val *results) {
-    wb_wasi *wasi = env;
-    wasi_mem m;
-    if (!wasi_memory(caller, &m)) return wasi_no_memory(caller);
-    int host = wasi_stdio_fd(wasi, args[0].of.i32, true);
-    if (host < 0) return wasi_return(results, WASI_EBADF);
-    uint64_t iovs = wasi_u32_arg(&args[1]);
-    uint64_t n = wasi_u32_arg(&args[2]);
-    uint64_t nwritten_ptr = wasi_u32_arg(&args[3]);
-    if (!wasi_in_bounds(&m, nwritten_ptr, 4) || !wasi_iovs_ok(&m, iovs, n))
-        return wasi_return(results, WASI_EFAULT);
-
-    /* The count goes back as a u32, so stop before it could overflow (only
-     * possible with iovecs that overlap in memory). */
-    uint64_t budget = UINT32_MAX, done = 0;
-    int host_errno = 0;
-    struct iovec batch[WASI_IOV_BATCH];
-    uint64_t i = 0;
-    while (i < n && budget > 0 && host_errno == 0) {
-        int cnt = 0;
-        for (; i < n && cnt < WASI_IOV_BATCH && budget > 0; i++) {
-            uint64_t at = iovs + i * WASI_IOVEC_SIZE;
-            uint64_t buf = wasi_load_u32(&m, at);
-            uint64_t len = wasi_load_u32(&m, at + 4);
-            if (len > budget) len = budget;
-            budget -= len;
-            batch[cnt].iov_base = m.base + buf;
-            batch[cnt].iov_len = (size_t)len;
-            cnt++;
-        }
-        host_errno = wasi_writev_all(host, batch, cnt, &done);
-    }
-    /* As with POSIX write: an error after some bytes went out is reported
-     * as a short write, so the guest does not resend what was written. */
-    if (host_errno != 0 && done == 0)
-        return wasi_return(results, wasi_errno_from_host(host_errno));
-    wasi_store_u32(&m, nwritten_ptr, (uint32_t)done);
-    return wasi_return(results, WASI_ESUCCESS);
-}
-
-static wb_status wasi_fd_read(wb_caller *caller, void *env,
-                              const wb_val *args, wb_val *results) {
-    wb_wasi *wasi = env;
-    wasi_mem m;
-    if (!wasi_memory(caller, &m)) return wasi_no_memory(caller);
-    int host = wasi_stdio_fd(wasi, args[0].of.i32, false);
-    if (host < 0) return wasi_return(results, WASI_EBADF);
-    uint64_t iovs = wasi_u32_arg(&args[1]);
-    uint64_t n = wasi_u32_arg(&args[2]);
-    uint64_t nread_ptr = wasi_u32_arg(&args[3]);
-    if (!wasi_in_bounds(&m, nread_ptr, 4) || !wasi_iovs_ok(&m, iovs, n))
-        return wasi_return(results, WASI_EFAULT);
-
-    /* One read, like POSIX readv: a short count is normal (a terminal
-     * delivers a line at a time). Only the first WASI_IOV_BATCH non-empty
-     * buffers take part; the guest sees a short read and asks again. The
-     * total stays below 2^31 so the count always fits. */
-    struct iovec batch[WASI_IOV_BATCH];
-    int cnt = 0;
-    uint64_t budget = INT32_MAX;
-    for (uint64_t i = 0; i < n && cnt < WASI_IOV_BATCH && budget > 0; i++) {
-        uint64_t at = iovs + i * WASI_IOVEC_SIZE;
-        uint64_t buf = wasi_load_u32(&m, at);
-        uint64_t len = wasi_load_u32(&m, at + 4);
-        if (len == 0) continue;
-        if (len > budget) len = budget;
-        budget -= len;
-        batch[cnt].iov_base = m.base + buf;
-        batch[cnt].iov_len = (size_t)len;
-        cnt++;
-    }
-    ssize_t got = 0;
-    if (cnt > 0) {
-        do {
-            got = readv(host, batch, cnt);
-        } while (got < 0 && errno == EINTR);
-        if (got < 0) return wasi_return(results, wasi_errno_from_host(errno));
-    }
-    wasi_store_u32(&m, nread_ptr, (uint32_t)got);
-    return wasi_return(results, WASI_ESUCCESS);
-}
-
-static wb_status wasi_fd_close(wb_caller *caller, void *env,
-                               const wb_val *args, wb_val *results) {
-    (void)caller;
-    /* The standard streams are borrowed from the host and stay open; the
-     * guest's close only succeeds. */
-    return wasi_return(results, wasi_stdio_open(env, args[0].of.i32) ? WASI_ESUCCESS
-                                                                      : WASI_EBADF);
-}
-
-static wb_status wasi_fd_fdstat_get(wb_caller *caller, void *env,
-                                    const wb_val *args, wb_val *results) {
-    wasi_mem m;
-    if (!wasi_memory(caller, &m)) return wasi_no_memory(caller);
-    if (!wasi_stdio_open(env, args[0].of.i32)) return wasi_return(results, WASI_EBADF);
-    uint64_t ptr = wasi_u32_arg(&args[1]);
-    if (!wasi_in_bounds(&m, ptr, WASI_FDSTAT_SIZE))
-        return wasi_return(results, WASI_EFAULT);
-    memset(m.base + ptr, 0, WASI_FDSTAT_SIZE);
-    m.base[ptr] = WASI_FILETYPE_CHARACTER_DEVICE;
-    wasi_store_u16(&m, ptr + 2, 0); /* fdflags */
-    wasi_store_u64(&m, ptr + 8, WASI_RIGHTS_ALL);
-    wasi_store_u64(&m, ptr + 16, WASI_RIGHTS_ALL);
-    return wasi_return(results, WASI_ESUCCESS);
-}
-
-static wb_status wasi_fd_seek(wb_caller *caller, void *env,
-                              const wb_val *args, wb_val *results) {
-    (void)caller;
-    /* Only the standard streams exist, and they are streams. */
-    return wasi_return(results, wasi_stdio_open(env, args[0].of.i32) ? WASI_ESPIPE
-                                                                      : WASI_EBADF);
-}
-
-static wb_status wasi_fd_prestat_get(wb_caller *caller, void *env,
-                                     const wb_val *args, wb_val *results) {
-    (void)caller;
-    (void)env;
-    (void)args;
-    /* No preopened directories yet. EBADF is what ends wasi-libc's scan of
-     * the preopens at start-up. */
-    return wasi_return(results, WASI_EBADF);
+    if (clock_gettime(id, &ts) != 0) return wasi_errno_from_host(errno);
+    wasi_store_u64(m, ptr, wasi_timespec_ns(&ts));
+    return WASI_ESUCCESS;
 }
 
 /* ------------------------------------------------- random, sched, proc */
 
-static wb_status wasi_random_get(wb_caller *caller, void *env,
-                                 const wb_val *args, wb_val *results) {
-    (void)env;
-    wasi_mem m;
-    if (!wasi_memory(caller, &m)) return wasi_no_memory(caller);
-    uint64_t ptr = wasi_u32_arg(&args[0]);
-    uint64_t len = wasi_u32_arg(&args[1]);
-    if (!wasi_in_bounds(&m, ptr, len)) return wasi_return(results, WASI_EFAULT);
+static int32_t wasi_random_get(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    (void)w;
+    uint64_t ptr = wasi_arg_u32(&a[0]), len = wasi_arg_u32(&a[1]);
+    if (!wasi_in_bounds(m, ptr, len)) return WASI_EFAULT;
     /* getrandom may return less than asked (large requests, signals). */
     while (len > 0) {
-        ssize_t got = getrandom(m.base + ptr, (size_t)len, 0);
+        ssize_t got = getrandom(m->base + ptr, (size_t)len, 0);
         if (got < 0) {
             if (errno == EINTR) continue;
-            return wasi_return(results, WASI_EIO);
+            return WASI_EIO;
         }
         ptr += (uint64_t)got;
         len -= (uint64_t)got;
     }
-    return wasi_return(results, WASI_ESUCCESS);
+    return WASI_ESUCCESS;
 }
 
-static wb_status wasi_sched_yield(wb_caller *caller, void *env,
-                                  const wb_val *args, wb_val *results) {
-    (void)caller;
-    (void)env;
-    (void)args;
+static int32_t wasi_sched_yield(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    (void)w;
+    (void)m;
+    (void)a;
     sched_yield();
-    return wasi_return(results, WASI_ESUCCESS);
+    return WASI_ESUCCESS;
+}
+
+/* Raising a signal in the guest has no sensible meaning for a sandboxed
+ * module; like most runtimes we answer ENOSYS. */
+static int32_t wasi_proc_raise(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
+    (void)w;
+    (void)m;
+    (void)a;
+    return WASI_ENOSYS;
 }
 
 static wb_status wasi_proc_exit(wb_caller *caller, void *env,
@@ -586,81 +478,90 @@ static wb_status wasi_proc_exit(wb_caller *caller, void *env,
     return wb_caller_exit(caller, args[0].of.i32);
 }
 
-/* Everything not implemented yet. Every such function returns one errno. */
-static wb_status wasi_enosys(wb_caller *caller, void *env, const wb_val *args,
-                             wb_val *results) {
-    (void)caller;
-    (void)env;
-    (void)args;
-    return wasi_return(results, WASI_ENOSYS);
-}
-
 /* -------------------------------------------------- the function table */
 
 /* Signatures are written as strings over 'i' (i32) and 'I' (i64): every
  * preview1 function takes only those, and all but proc_exit return one
  * i32 errno. They follow the witx of wasi_snapshot_preview1 after lowering
- * (pointers and sizes are i32, 64-bit values i64, results via pointers). */
+ * (pointers and sizes are i32, 64-bit values i64, results via pointers).
+ * `mem` says whether the function touches guest memory: those trap when
+ * the module has none. */
 typedef struct wasi_def {
     const char *name;
     const char *params;
-    const char *results;
-    wb_host_func fn;
+    wasi_fn fn;
+    bool mem;
 } wasi_def;
 
 static const wasi_def wasi_defs[] = {
-    {"args_get", "ii", "i", wasi_args_get},
-    {"args_sizes_get", "ii", "i", wasi_args_sizes_get},
-    {"environ_get", "ii", "i", wasi_environ_get},
-    {"environ_sizes_get", "ii", "i", wasi_environ_sizes_get},
-    {"clock_res_get", "ii", "i", wasi_clock_res_get},
-    {"clock_time_get", "iIi", "i", wasi_clock_time_get},
-    {"fd_advise", "iIIi", "i", wasi_enosys},
-    {"fd_allocate", "iII", "i", wasi_enosys},
-    {"fd_close", "i", "i", wasi_fd_close},
-    {"fd_datasync", "i", "i", wasi_enosys},
-    {"fd_fdstat_get", "ii", "i", wasi_fd_fdstat_get},
-    {"fd_fdstat_set_flags", "ii", "i", wasi_enosys},
-    {"fd_fdstat_set_rights", "iII", "i", wasi_enosys},
-    {"fd_filestat_get", "ii", "i", wasi_enosys},
-    {"fd_filestat_set_size", "iI", "i", wasi_enosys},
-    {"fd_filestat_set_times", "iIIi", "i", wasi_enosys},
-    {"fd_pread", "iiiIi", "i", wasi_enosys},
-    {"fd_prestat_get", "ii", "i", wasi_fd_prestat_get},
-    {"fd_prestat_dir_name", "iii", "i", wasi_enosys},
-    {"fd_pwrite", "iiiIi", "i", wasi_enosys},
-    {"fd_read", "iiii", "i", wasi_fd_read},
-    {"fd_readdir", "iiiIi", "i", wasi_enosys},
-    {"fd_renumber", "ii", "i", wasi_enosys},
-    {"fd_seek", "iIii", "i", wasi_fd_seek},
-    {"fd_sync", "i", "i", wasi_enosys},
-    {"fd_tell", "ii", "i", wasi_enosys},
-    {"fd_write", "iiii", "i", wasi_fd_write},
-    {"path_create_directory", "iii", "i", wasi_enosys},
-    {"path_filestat_get", "iiiii", "i", wasi_enosys},
-    {"path_filestat_set_times", "iiiiIIi", "i", wasi_enosys},
-    {"path_link", "iiiiiii", "i", wasi_enosys},
-    {"path_open", "iiiiiIIii", "i", wasi_enosys},
-    {"path_readlink", "iiiiii", "i", wasi_enosys},
-    {"path_remove_directory", "iii", "i", wasi_enosys},
-    {"path_rename", "iiiiii", "i", wasi_enosys},
-    {"path_symlink", "iiiii", "i", wasi_enosys},
-    {"path_unlink_file", "iii", "i", wasi_enosys},
-    {"poll_oneoff", "iiii", "i", wasi_enosys},
-    {"proc_exit", "i", "", wasi_proc_exit},
-    {"proc_raise", "i", "i", wasi_enosys},
-    {"sched_yield", "", "i", wasi_sched_yield},
-    {"random_get", "ii", "i", wasi_random_get},
-    {"sock_accept", "iii", "i", wasi_enosys},
-    {"sock_recv", "iiiiii", "i", wasi_enosys},
-    {"sock_send", "iiiii", "i", wasi_enosys},
-    {"sock_shutdown", "ii", "i", wasi_enosys},
+    {"args_get", "ii", wasi_args_get, true},
+    {"args_sizes_get", "ii", wasi_args_sizes_get, true},
+    {"environ_get", "ii", wasi_environ_get, true},
+    {"environ_sizes_get", "ii", wasi_environ_sizes_get, true},
+    {"clock_res_get", "ii", wasi_clock_res_get, true},
+    {"clock_time_get", "iIi", wasi_clock_time_get, true},
+    {"fd_advise", "iIIi", wasi_fd_advise, false},
+    {"fd_allocate", "iII", wasi_fd_allocate, false},
+    {"fd_close", "i", wasi_fd_close, false},
+    {"fd_datasync", "i", wasi_fd_datasync, false},
+    {"fd_fdstat_get", "ii", wasi_fd_fdstat_get, true},
+    {"fd_fdstat_set_flags", "ii", wasi_fd_fdstat_set_flags, false},
+    {"fd_fdstat_set_rights", "iII", wasi_fd_fdstat_set_rights, false},
+    {"fd_filestat_get", "ii", wasi_fd_filestat_get, true},
+    {"fd_filestat_set_size", "iI", wasi_fd_filestat_set_size, false},
+    {"fd_filestat_set_times", "iIIi", wasi_fd_filestat_set_times, false},
+    {"fd_pread", "iiiIi", wasi_fd_pread, true},
+    {"fd_prestat_get", "ii", wasi_fd_prestat_get, true},
+    {"fd_prestat_dir_name", "iii", wasi_fd_prestat_dir_name, true},
+    {"fd_pwrite", "iiiIi", wasi_fd_pwrite, true},
+    {"fd_read", "iiii", wasi_fd_read, true},
+    {"fd_readdir", "iiiIi", wasi_fd_readdir, true},
+    {"fd_renumber", "ii", wasi_fd_renumber, false},
+    {"fd_seek", "iIii", wasi_fd_seek, true},
+    {"fd_sync", "i", wasi_fd_sync, false},
+    {"fd_tell", "ii", wasi_fd_tell, true},
+    {"fd_write", "iiii", wasi_fd_write, true},
+    {"path_create_directory", "iii", wasi_path_create_directory, true},
+    {"path_filestat_get", "iiiii", wasi_path_filestat_get, true},
+    {"path_filestat_set_times", "iiiiIIi", wasi_path_filestat_set_times, true},
+    {"path_link", "iiiiiii", wasi_path_link, true},
+    {"path_open", "iiiiiIIii", wasi_path_open, true},
+    {"path_readlink", "iiiiii", wasi_path_readlink, true},
+    {"path_remove_directory", "iii", wasi_path_remove_directory, true},
+    {"path_rename", "iiiiii", wasi_path_rename, true},
+    {"path_symlink", "iiiii", wasi_path_symlink, true},
+    {"path_unlink_file", "iii", wasi_path_unlink_file, true},
+    {"poll_oneoff", "iiii", wasi_poll_oneoff, true},
+    {"proc_exit", "i", NULL, false},
+    {"proc_raise", "i", wasi_proc_raise, false},
+    {"sched_yield", "", wasi_sched_yield, false},
+    {"random_get", "ii", wasi_random_get, true},
+    {"sock_accept", "iii", wasi_sock_accept, true},
+    {"sock_recv", "iiiiii", wasi_sock_recv, true},
+    {"sock_send", "iiiii", wasi_sock_send, true},
+    {"sock_shutdown", "ii", wasi_sock_shutdown, false},
 };
 
+#define WASI_NDEFS (sizeof wasi_defs / sizeof wasi_defs[0])
 /* The longest signature above has 9 parameters (path_open). */
 #define WASI_MAX_PARAMS 9
-_Static_assert(sizeof wasi_defs / sizeof wasi_defs[0] == 46,
-               "wasi_snapshot_preview1 has 46 functions");
+_Static_assert(WASI_NDEFS == 46, "wasi_snapshot_preview1 has 46 functions");
+
+/* Every function but proc_exit goes through here. */
+static wb_status wasi_trampoline(wb_caller *caller, void *env, const wb_val *args,
+                                 wb_val *results) {
+    const wasi_binding *b = env;
+    wasi_mem m = {NULL, 0};
+    wb_memory *mem = wb_caller_memory(caller);
+    if (mem) {
+        m.base = wb_memory_data(mem);
+        m.size = (uint64_t)wb_memory_size(mem);
+    } else if (b->needs_memory) {
+        return wb_caller_trap(caller, "wasi: module has no memory");
+    }
+    results[0] = WB_VAL_I32(b->fn(b->wasi, &m, args));
+    return WB_OK;
+}
 
 static uint32_t wasi_sig_types(const char *sig, wb_valtype *out) {
     uint32_t n = 0;
@@ -671,17 +572,28 @@ static uint32_t wasi_sig_types(const char *sig, wb_valtype *out) {
 
 wb_status wb_wasi_define(wb_wasi *wasi, wb_linker *linker) {
     if (!wasi || !linker) return WB_ERR_ARG;
-    for (size_t i = 0; i < sizeof wasi_defs / sizeof wasi_defs[0]; i++) {
+    if (!wasi->bindings) {
+        wasi->bindings = calloc(WASI_NDEFS, sizeof *wasi->bindings);
+        if (!wasi->bindings) return WB_ERR_NOMEM;
+        for (size_t i = 0; i < WASI_NDEFS; i++) {
+            wasi->bindings[i].wasi = wasi;
+            wasi->bindings[i].fn = wasi_defs[i].fn;
+            wasi->bindings[i].needs_memory = wasi_defs[i].mem;
+        }
+    }
+    for (size_t i = 0; i < WASI_NDEFS; i++) {
         const wasi_def *d = &wasi_defs[i];
         wb_valtype params[WASI_MAX_PARAMS], results[1];
         wb_functype type;
         type.nparams = wasi_sig_types(d->params, params);
-        type.nresults = d->results[0] ? 1 : 0;
+        type.nresults = d->fn ? 1 : 0;
         results[0] = WB_I32;
         type.params = params;
         type.results = results;
-        wb_status st = wb_linker_define_func(linker, WB_WASI_MODULE, d->name,
-                                             &type, d->fn, wasi);
+        wb_status st = d->fn ? wb_linker_define_func(linker, WB_WASI_MODULE, d->name, &type,
+                                                     wasi_trampoline, &wasi->bindings[i])
+                             : wb_linker_define_func(linker, WB_WASI_MODULE, d->name, &type,
+                                                     wasi_proc_exit, wasi);
         if (st != WB_OK) return st;
     }
     return WB_OK;

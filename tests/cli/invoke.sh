@@ -119,7 +119,7 @@ bad_args "non-null reference" --invoke isnull "$M" 5
 bad_args "--invoke without a name" --invoke
 bad_args "unknown option" --frobnicate "$M"
 bad_args "no module" --invoke add
-bad_args "--dir is reserved" --dir /tmp "$M"
+bad_args "--dir without a host" --dir ::guest "$M"
 
 # missing or non-function exports: exit 1
 wb run --invoke nosuch "$M"
