@@ -12,6 +12,7 @@ PACKAGES=(
     build-essential cmake pkg-config
     clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
     wabt binaryen libjansson-dev hyperfine
+    rustc libstd-rust-dev-wasm32
 )
 
 missing=()
