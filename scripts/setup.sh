@@ -13,6 +13,7 @@ PACKAGES=(
     clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
     wabt binaryen libjansson-dev hyperfine
     rustc libstd-rust-dev-wasm32
+    curl python3
 )
 
 missing=()
