@@ -78,8 +78,34 @@ static char *dup_name(wm_name n) {
     return s;
 }
 
-/* Public wb_valtype arrays for a module's types, built on demand. */
-static wb_valtype *widen(const uint8_t *types, uint32_t n);
+/* The public view of t, its wb_valtype arrays written into vals (room for
+ * nparams + nresults entries), which the caller owns. */
+static wb_functype public_functype(const wm_functype *t, wb_valtype *vals) {
+    wb_functype r;
+    r.nparams = t->nparams;
+    r.nresults = t->nresults;
+    for (uint32_t i = 0; i < t->nparams; i++) vals[i] = (wb_valtype)t->params[i];
+    for (uint32_t i = 0; i < t->nresults; i++) vals[t->nparams + i] = (wb_valtype)t->results[i];
+    r.params = vals;
+    r.results = vals + t->nparams;
+    return r;
+}
+
+/* Builds the public views of every type of the module, in one buffer. */
+static bool module_public_types(wb_module *mod) {
+    const wm_module *m = mod->m;
+    size_t total = 0;
+    for (uint32_t i = 0; i < m->ntypes; i++) total += (size_t)m->types[i].nparams + m->types[i].nresults;
+    mod->functypes = calloc(m->ntypes + 1, sizeof *mod->functypes);
+    mod->valtypes = calloc(total + 1, sizeof *mod->valtypes);
+    if (!mod->functypes || !mod->valtypes) return false;
+    wb_valtype *next = mod->valtypes;
+    for (uint32_t i = 0; i < m->ntypes; i++) {
+        mod->functypes[i] = public_functype(&m->types[i], next);
+        next += (size_t)m->types[i].nparams + m->types[i].nresults;
+    }
+    return true;
+}
 
 static wb_status module_make(wb_engine *engine, const uint8_t *bytes, size_t len,
                              wb_module **out, wb_error *err, bool keep) {
@@ -109,7 +135,8 @@ static wb_status module_make(wb_engine *engine, const uint8_t *bytes, size_t len
     mod->import_modules = calloc(m->nimports + 1, sizeof(char *));
     mod->import_names = calloc(m->nimports + 1, sizeof(char *));
     mod->export_names = calloc(m->nexports + 1, sizeof(char *));
-    bool ok = m->lowered && mod->import_modules && mod->import_names && mod->export_names;
+    bool ok = m->lowered && mod->import_modules && mod->import_names && mod->export_names &&
+              module_public_types(mod);
     for (uint32_t i = 0; ok && i < m->nimports; i++) {
         mod->import_modules[i] = dup_name(m->imports[i].module);
         mod->import_names[i] = dup_name(m->imports[i].name);
@@ -158,18 +185,13 @@ void wb_module_delete(wb_module *mod) {
     if (mod->func_names)
         for (uint32_t i = 0; i < m->nfuncs; i++) free(mod->func_names[i]);
     free(mod->func_names);
+    free(mod->functypes);
+    free(mod->valtypes);
     free(mod->import_modules);
     free(mod->import_names);
     free(mod->export_names);
     wm_module_free(mod->m);
     free(mod);
-}
-
-static wb_valtype *widen(const uint8_t *types, uint32_t n) {
-    wb_valtype *w = malloc((n ? n : 1) * sizeof *w);
-    if (!w) return NULL;
-    for (uint32_t i = 0; i < n; i++) w[i] = (wb_valtype)types[i];
-    return w;
 }
 
 static wb_tabletype to_tabletype(const wm_tabletype *t) {
@@ -192,9 +214,6 @@ static wb_memorytype to_memtype(const wm_limits *l) {
 size_t wb_module_import_count(const wb_module *mod) { return mod->m->nimports; }
 size_t wb_module_export_count(const wb_module *mod) { return mod->m->nexports; }
 
-/* The public functype of type index `ti` (arrays from the type cache). */
-static wb_functype module_functype(const wb_module *mod, uint32_t ti);
-
 bool wb_module_import(const wb_module *mod, size_t i, wb_importdesc *out) {
     const wm_module *m = mod->m;
     if (i >= m->nimports) return false;
@@ -206,7 +225,7 @@ bool wb_module_import(const wb_module *mod, size_t i, wb_importdesc *out) {
     out->name_len = im->name.len;
     out->kind = (wb_externkind)im->kind;
     switch (im->kind) {
-    case WM_KIND_FUNC: out->type.func = module_functype(mod, im->desc.functype); break;
+    case WM_KIND_FUNC: out->type.func = mod->functypes[im->desc.functype]; break;
     case WM_KIND_TABLE: out->type.table = to_tabletype(&im->desc.table); break;
     case WM_KIND_MEMORY: out->type.memory = to_memtype(&im->desc.mem); break;
     case WM_KIND_GLOBAL:
@@ -227,7 +246,7 @@ bool wb_module_export(const wb_module *mod, size_t i, wb_exportdesc *out) {
     out->kind = (wb_externkind)ex->kind;
     out->index = ex->index;
     switch (ex->kind) {
-    case WM_KIND_FUNC: out->type.func = module_functype(mod, m->func_types[ex->index]); break;
+    case WM_KIND_FUNC: out->type.func = mod->functypes[m->func_types[ex->index]]; break;
     case WM_KIND_TABLE: out->type.table = to_tabletype(&m->tables[ex->index]); break;
     case WM_KIND_MEMORY: out->type.memory = to_memtype(&m->mems[ex->index]); break;
     case WM_KIND_GLOBAL:
@@ -241,85 +260,6 @@ bool wb_module_export(const wb_module *mod, size_t i, wb_exportdesc *out) {
 const char *wb_module_func_name(const wb_module *mod, uint32_t index) {
     if (!mod->func_names || index >= mod->m->nfuncs) return NULL;
     return mod->func_names[index];
-}
-
-/* ------------------------------------------------- public type arrays */
-
-/* wb_valtype arrays for public functypes. Since wb_valtype is an int-sized
- * enum and the module stores bytes, the widened arrays are cached in a
- * process-wide table keyed by the byte sequence: types are tiny and few. */
-typedef struct typecache_entry {
-    uint8_t *key;
-    uint32_t len;
-    wb_valtype *vals;
-} typecache_entry;
-
-static pthread_mutex_t typecache_lock = PTHREAD_MUTEX_INITIALIZER;
-static typecache_entry *typecache;
-static size_t typecache_len, typecache_cap;
-
-static const wb_valtype *widened(const uint8_t *types, uint32_t n) {
-    static const wb_valtype empty[1] = {WB_I32};
-    if (n == 0) return empty;
-    const wb_valtype *result = NULL;
-    pthread_mutex_lock(&typecache_lock);
-    for (size_t i = 0; i < typecache_len; i++) {
-        if (typecache[i].len == n && memcmp(typecache[i].key, types, n) == 0) {
-            result = typecache[i].vals;
-            break;
-        }
-    }
-    if (!result && typecache_len < 4096) {
-        if (typecache_len == typecache_cap) {
-            size_t cap = typecache_cap ? typecache_cap * 2 : 32;
-            typecache_entry *t = realloc(typecache, cap * sizeof *t);
-            if (t) {
-                typecache = t;
-                typecache_cap = cap;
-            }
-        }
-        if (typecache_len < typecache_cap) {
-            uint8_t *key = malloc(n);
-            wb_valtype *vals = widen(types, n);
-            if (key && vals) {
-                memcpy(key, types, n);
-                typecache[typecache_len].key = key;
-                typecache[typecache_len].len = n;
-                typecache[typecache_len].vals = vals;
-                typecache_len++;
-                result = vals;
-            } else {
-                free(key);
-                free(vals);
-            }
-        }
-    }
-    pthread_mutex_unlock(&typecache_lock);
-    return result;
-}
-
-__attribute__((destructor)) static void typecache_free(void) {
-    for (size_t i = 0; i < typecache_len; i++) {
-        free(typecache[i].key);
-        free(typecache[i].vals);
-    }
-    free(typecache);
-    typecache = NULL;
-    typecache_len = typecache_cap = 0;
-}
-
-static wb_functype public_functype(const wm_functype *t) {
-    wb_functype r;
-    r.nparams = t->nparams;
-    r.nresults = t->nresults;
-    r.params = widened(t->params, t->nparams);
-    r.results = widened(t->results, t->nresults);
-    if (!r.params || !r.results) r.nparams = r.nresults = 0;
-    return r;
-}
-
-static wb_functype module_functype(const wb_module *mod, uint32_t ti) {
-    return public_functype(&mod->m->types[ti]);
 }
 
 /* ----------------------------------------------------------------- store */
@@ -366,6 +306,7 @@ static void func_free(wb_func *f) {
             free(f->type->params);
             free((void *)f->type);
         }
+        free((void *)f->pub.params);
     }
     free(f);
 }
@@ -465,10 +406,12 @@ wb_status wb_func_new(wb_store *s, const wb_functype *type, wb_host_func fn,
     wm_functype *t = calloc(1, sizeof *t);
     size_t n = (size_t)type->nparams + type->nresults;
     uint8_t *buf = malloc(n ? n : 1);
-    if (!f || !t || !buf || !vec_push(&s->funcs, f)) {
+    wb_valtype *vals = malloc((n ? n : 1) * sizeof *vals);
+    if (!f || !t || !buf || !vals || !vec_push(&s->funcs, f)) {
         free(f);
         free(t);
         free(buf);
+        free(vals);
         return nomem(err, "host function");
     }
     for (uint32_t i = 0; i < type->nparams; i++) buf[i] = (uint8_t)type->params[i];
@@ -478,6 +421,7 @@ wb_status wb_func_new(wb_store *s, const wb_functype *type, wb_host_func fn,
     t->params = buf;
     t->results = buf + type->nparams;
     f->type = t;
+    f->pub = public_functype(t, vals);
     f->host = fn;
     f->env = env;
     f->finalizer = finalizer;
@@ -486,7 +430,7 @@ wb_status wb_func_new(wb_store *s, const wb_functype *type, wb_host_func fn,
     return WB_OK;
 }
 
-wb_functype wb_func_type(const wb_func *f) { return public_functype(f->type); }
+wb_functype wb_func_type(const wb_func *f) { return f->pub; }
 
 wb_status wm_func_prepare(wb_func *f, wb_error *err) {
     if (f->code || f->host) return WB_OK;
@@ -627,23 +571,25 @@ static void install_fault_handler(void) { pthread_once(&handler_once, install_on
 
 /* ------------------------------------------------------- running code */
 
+/* Copies n into err->func_name, cut to fit. */
+static void set_func_name(wb_error *err, wm_name n) {
+    size_t len = n.len < sizeof err->func_name - 1 ? n.len : sizeof err->func_name - 1;
+    memcpy(err->func_name, n.ptr, len);
+    err->func_name[len] = '\0';
+}
+
+/* Names f from the name section, else from an export naming it. */
 static void fill_func_name(wb_error *err, const wb_func *f) {
     err->func_name[0] = '\0';
     if (!f || !f->inst) return;
     const wm_module *m = f->inst->m;
     if (m->func_names && f->index < m->nfuncs && m->func_names[f->index].ptr) {
-        wm_name n = m->func_names[f->index];
-        size_t len = n.len < sizeof err->func_name - 1 ? n.len : sizeof err->func_name - 1;
-        memcpy(err->func_name, n.ptr, len);
-        err->func_name[len] = '\0';
+        set_func_name(err, m->func_names[f->index]);
         return;
     }
     for (uint32_t i = 0; i < m->nexports; i++) {
         if (m->exports[i].kind == WM_KIND_FUNC && m->exports[i].index == f->index) {
-            wm_name n = m->exports[i].name;
-            size_t len = n.len < sizeof err->func_name - 1 ? n.len : sizeof err->func_name - 1;
-            memcpy(err->func_name, n.ptr, len);
-            err->func_name[len] = '\0';
+            set_func_name(err, m->exports[i].name);
             return;
         }
     }
@@ -1081,6 +1027,7 @@ wb_status wb_instance_new(wb_store *s, const wb_module *mod, const wb_extern *im
         f->inst = inst;
         f->index = i;
         f->type = wm_func_type(m, i);
+        f->pub = mod->functypes[m->func_types[i]];
         f->type_id = inst->type_ids[m->func_types[i]];
         f->code = m->lowered[i - m->nimported_funcs];
         inst->funcs[i] = f;
@@ -1105,7 +1052,7 @@ wb_status wb_instance_new(wb_store *s, const wb_module *mod, const wb_extern *im
         rt->refs = calloc(e->count ? e->count : 1, sizeof(void *));
         if (!rt->refs) return nomem(err, "element segment");
         for (uint32_t k = 0; k < e->count; k++) rt->refs[k] = eval_const(inst, &e->items[k]).ref;
-        rt->count = e->mode == WM_SEG_PASSIVE ? e->count : e->count;
+        rt->count = e->count;
     }
 
     /* Active element segments, then active data segments, in order; each

@@ -54,11 +54,15 @@ struct wb_module {
      * bytes; the lengths are the real ones). */
     char **import_modules, **import_names, **export_names;
     char **func_names; /* from the name section; NULL entries if unnamed */
+    wb_functype *functypes; /* public view of each type ... */
+    wb_valtype *valtypes;   /* ... whose arrays all live in this buffer */
 };
 
 struct wb_func {
     uint32_t type_id;         /* store-wide canonical type id */
     const wm_functype *type;  /* owned by the module or the store */
+    wb_functype pub;          /* public view; arrays owned by the module, or
+                               * by this function when it is a host one */
     wb_instance *inst;        /* NULL for host functions */
     uint32_t index;           /* function index within inst's module */
     wm_lowered *code;         /* NULL until first call (lazy lowering) */
