@@ -229,10 +229,15 @@ dispatch:
     CASE(call_indirect) {
         wb_table *t = inst->tables[W(2)];
         uint32_t i = S(4).u32;
-        ex->trap_detail = i;
-        if (UNLIKELY(i >= t->size)) TRAP(WB_TRAP_UNDEFINED_ELEMENT);
+        if (UNLIKELY(i >= t->size)) {
+            ex->trap_detail = i;
+            TRAP(WB_TRAP_UNDEFINED_ELEMENT);
+        }
         callee = (wb_func *)t->elems[i];
-        if (UNLIKELY(!callee)) TRAP(WB_TRAP_UNINITIALIZED_ELEMENT);
+        if (UNLIKELY(!callee)) {
+            ex->trap_detail = i;
+            TRAP(WB_TRAP_UNINITIALIZED_ELEMENT);
+        }
         if (UNLIKELY(callee->type_id != inst->type_ids[W(1)]))
             TRAP(WB_TRAP_INDIRECT_CALL_MISMATCH);
         nfp = fp + W(3);
