@@ -45,29 +45,33 @@ typedef struct lowerer {
     bool oom;
 } lowerer;
 
-/* Opcode byte -> internal op for the instructions of opcodes.def. */
-static uint16_t simple_iop[256];
-static uint8_t simple_binary[256];
-static uint16_t memop_iop[256];
-static uint8_t memop_store[256];
-static uint16_t fc_iop[8];
-static uint8_t fc_binary[8];
-static bool tables_ready;
-
-static void init_tables(void) {
-    if (tables_ready) return;
-#define WM_SIMPLE(name, op, in1, in2, out) \
-    simple_iop[op] = WM_IOP_##name + 1;    \
-    simple_binary[op] = (in2) != 0;
-#define WM_MEMOP(name, op, type, size, store) \
-    memop_iop[op] = WM_IOP_##name + 1;        \
-    memop_store[op] = (store);
-#define WM_FC_SIMPLE(name, sub, in1, in2, out) \
-    fc_iop[sub] = WM_IOP_##name;               \
-    fc_binary[sub] = (in2) != 0;
+/* Opcode byte -> internal op + 1 (0: not in the table) for the simple and
+ * memory instructions of opcodes.def, and whether they take two operands
+ * or store; sub-opcode -> internal op for the 0xFC conversions. */
+static const uint16_t simple_iop[256] = {
+#define WM_SIMPLE(name, op, in1, in2, out) [op] = WM_IOP_##name + 1,
 #include "opcodes.def"
-    tables_ready = true;
-}
+};
+static const uint8_t simple_binary[256] = {
+#define WM_SIMPLE(name, op, in1, in2, out) [op] = (in2) != 0,
+#include "opcodes.def"
+};
+static const uint16_t memop_iop[256] = {
+#define WM_MEMOP(name, op, type, size, store) [op] = WM_IOP_##name + 1,
+#include "opcodes.def"
+};
+static const uint8_t memop_store[256] = {
+#define WM_MEMOP(name, op, type, size, store) [op] = (store),
+#include "opcodes.def"
+};
+static const uint16_t fc_iop[8] = {
+#define WM_FC_SIMPLE(name, sub, in1, in2, out) [sub] = WM_IOP_##name,
+#include "opcodes.def"
+};
+static const uint8_t fc_binary[8] = {
+#define WM_FC_SIMPLE(name, sub, in1, in2, out) [sub] = (in2) != 0,
+#include "opcodes.def"
+};
 
 /* ---------------------------------------------------------------- emit */
 
@@ -294,7 +298,7 @@ done:
     free(stub_of);
 }
 
-static wb_status lower_body(lowerer *L, const wm_code *code, const wm_functype *ft) {
+static wb_status lower_body(lowerer *L, const wm_functype *ft) {
     const wm_module *m = L->m;
     uint32_t dead = 0;      /* nesting depth inside unreachable code */
     bool unreachable = false;
@@ -427,10 +431,8 @@ static wb_status lower_body(lowerer *L, const wm_code *code, const wm_functype *
             emit_op(L, WM_IOP_call, off);
             emit(L, a);
             emit(L, L->h);
+            /* The results land at the arguments' base. */
             push(L, t->nresults);
-            /* The callee's results land at the args' base; make sure the
-             * frame also covers a callee with more params than results. */
-            if (L->h + t->nparams > L->maxh) L->maxh = L->h + t->nparams;
             break;
         }
         case 0x11: {
@@ -722,13 +724,11 @@ static wb_status lower_body(lowerer *L, const wm_code *code, const wm_functype *
     }
     if (L->oom) return WB_ERR_NOMEM;
     if (L->r.failed || L->nctrl != 0) return WB_ERR_INVALID;
-    (void)code;
     return WB_OK;
 }
 
 wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
                    wb_error *err) {
-    init_tables();
     *out = NULL;
     if (func_index < m->nimported_funcs || func_index >= m->nfuncs)
         return wm_fail(err, WB_ERR_ARG, WB_NO_OFFSET, func_index,
@@ -743,7 +743,7 @@ wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
     L.h = L.maxh = L.nlocals;
     if (L.maxh < ft->nresults) L.maxh = ft->nresults;
 
-    wb_status st = lower_body(&L, code, ft);
+    wb_status st = lower_body(&L, ft);
     if (st != WB_OK) {
         free(L.code);
         free(L.pcmap);
