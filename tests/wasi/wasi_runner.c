@@ -19,11 +19,10 @@
  *
  * Every test runs the real binary in a fresh process:
  *
- *   wasmbox run [--argv0 NAME.wasm] [--env K=V]... [--dir COPY::GUEST]
+ *   wasmbox run --argv0 NAME.wasm [--env K=V]... [--dir COPY::GUEST]
  *               NAME.wasm ARGS...
  *
- * with the test's folder as working directory, so argv[0] is "NAME.wasm"
- * even when the binary has no --argv0 flag. The root folder is copied into
+ * with the test's folder as working directory. The root folder is copied into
  * a scratch folder first (leaving out leftover *.cleanup entries), so the
  * shared data never changes and every test starts from the same state.
  * Standard input is /dev/null; a test still running after the time limit
@@ -70,7 +69,6 @@ static struct {
     bool keep;
     bool verbose;
     const char *wasmbox;  /* absolute path */
-    bool has_argv0;       /* wasmbox run knows --argv0 */
 } opt = {.guest_dir = "/", .timeout_s = DEFAULT_TIMEOUT_S};
 
 /* ---- small helpers ---- */
@@ -395,6 +393,24 @@ static char **str_list_push(char **list, size_t *n, char *s)
     return list;
 }
 
+/* Copies the optional string KEY of root (which may hold NUL bytes) into
+ * *out and *len; false, with the reason in why, when it is not a string. */
+static bool expected_output(json_t *root, const char *key, const char *json_path,
+                            char **out, size_t *len, buf_t *why)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v)
+        return true;
+    if (!json_is_string(v)) {
+        buf_printf(why, "%s: '%s' is not a string", json_path, key);
+        return false;
+    }
+    *len = json_string_length(v);
+    *out = xrealloc(NULL, *len + 1);
+    memcpy(*out, json_string_value(v), *len + 1);
+    return true;
+}
+
 /* Reads NAME.json when it exists; a missing file means all defaults. */
 static bool load_spec(const char *json_path, test_spec *t, buf_t *why)
 {
@@ -467,24 +483,9 @@ static bool load_spec(const char *json_path, test_spec *t, buf_t *why)
         }
         t->exit_code = (long)json_integer_value(v);
     }
-    if ((v = json_object_get(root, "stdout")) != NULL) {
-        if (!json_is_string(v)) {
-            buf_printf(why, "%s: 'stdout' is not a string", json_path);
-            goto out;
-        }
-        t->out_len = json_string_length(v);
-        t->out = xrealloc(NULL, t->out_len + 1);
-        memcpy(t->out, json_string_value(v), t->out_len + 1);
-    }
-    if ((v = json_object_get(root, "stderr")) != NULL) {
-        if (!json_is_string(v)) {
-            buf_printf(why, "%s: 'stderr' is not a string", json_path);
-            goto out;
-        }
-        t->err_len = json_string_length(v);
-        t->err = xrealloc(NULL, t->err_len + 1);
-        memcpy(t->err, json_string_value(v), t->err_len + 1);
-    }
+    if (!expected_output(root, "stdout", json_path, &t->out, &t->out_len, why) ||
+        !expected_output(root, "stderr", json_path, &t->err, &t->err_len, why))
+        goto out;
     ok = true;
 out:
     json_decref(root);
@@ -599,10 +600,8 @@ static result_t run_test(const char *dir, const char *lang, const char *file,
 
     argv = str_list_push(argv, &argc, xstrdup(opt.wasmbox));
     argv = str_list_push(argv, &argc, xstrdup("run"));
-    if (opt.has_argv0) {
-        argv = str_list_push(argv, &argc, xstrdup("--argv0"));
-        argv = str_list_push(argv, &argc, xstrdup(file));
-    }
+    argv = str_list_push(argv, &argc, xstrdup("--argv0"));
+    argv = str_list_push(argv, &argc, xstrdup(file));
     for (char **e = spec.env; *e; e++) {
         argv = str_list_push(argv, &argc, xstrdup("--env"));
         argv = str_list_push(argv, &argc, xstrdup(*e));
@@ -737,26 +736,6 @@ static bool is_module(const char *dir, const char *name)
     return ends_with(name, ".wasm") && strlen(name) > strlen(".wasm");
 }
 
-/* Whether `wasmbox run --help` mentions FLAG. */
-static bool run_help_mentions(const char *flag)
-{
-    char tmpl[] = "/tmp/wb-wasi-help-XXXXXX";
-    int fd = mkstemp(tmpl);
-    if (fd < 0)
-        return false;
-    close(fd);
-    char *argv[] = {(char *)opt.wasmbox, "run", "--help", NULL};
-    buf_t why = {0}, text = {0};
-    int status = run_process(argv, "/", tmpl, "/dev/null", &why);
-    bool found = false;
-    if (status >= 0 && read_whole(tmpl, &text) && text.data)
-        found = strstr(text.data, flag) != NULL;
-    unlink(tmpl);
-    free(why.data);
-    free(text.data);
-    return found;
-}
-
 static void usage(void)
 {
     fprintf(stderr,
@@ -826,10 +805,7 @@ int main(int argc, char **argv)
     if (!mkdtemp(scratch_base))
         die("mkdtemp %s: %s", scratch_base, strerror(errno));
 
-    opt.has_argv0 = run_help_mentions("--argv0");
-    printf("wasmbox: %s (argv[0] %s); guest directory '%s'\n", wasmbox,
-           opt.has_argv0 ? "through --argv0" : "as the module's file name",
-           opt.guest_dir);
+    printf("wasmbox: %s; guest directory '%s'\n", wasmbox, opt.guest_dir);
     fflush(stdout);
 
     unsigned passed = 0, failed = 0, skipped = 0;
