@@ -1,7 +1,7 @@
 #!/bin/bash
 # basic.sh - the command line itself: help, version, unknown verbs and
 # options, missing operands.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 for flag in --help -h help; do
     wb "$flag"

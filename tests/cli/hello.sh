@@ -2,7 +2,7 @@
 # hello.sh - a C program compiled to wasm32-wasi at test time, run with
 # `wasmbox run`: its output, arguments, environment, stdin, stderr and
 # exit code.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 CC=${WASI_CC:-clang-14}
 need "$CC"
 

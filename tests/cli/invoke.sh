@@ -3,7 +3,7 @@
 # every number type, multiple results and references; _start and exit
 # codes; traps (exit 134); load and link errors (exit 1); usage errors
 # (exit 2).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 need wat2wasm
 
 wat2wasm "$SRC/invoke.wat" -o "$WORK/invoke.wasm"

@@ -4,7 +4,7 @@
 # a sanitizer report). Inputs: every prefix of a valid module, bad LEB128,
 # absurd counts and sizes, deterministic random bytes and mutations of a
 # valid module, an empty file, a missing file, a directory, non-Wasm files.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 need wat2wasm
 need wasm-objdump
 need od

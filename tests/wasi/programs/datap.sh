@@ -12,43 +12,13 @@
 # does not support --dir yet; a missing compiler is a failure, since
 # scripts/setup.sh installs clang-14, wasi-libc, rustc and
 # libstd-rust-dev-wasm32.
-set -uo pipefail
 
-if [ $# -ne 3 ]; then
-    echo "usage: $0 WASMBOX SOURCE_DIR WORK_DIR" >&2
-    exit 2
-fi
-WASMBOX=$1
-SRC=$2
-WORK=$3
+# The usual prologue and pass/fail/wb/finish; this script checks every
+# status itself, so it runs without errexit.
+source "$(dirname "$0")/../../lib.sh"
+set +e
 CC=${WASI_CC:-clang-14}
 RUSTC=${WASI_RUSTC:-/usr/bin/rustc}
-rm -rf "$WORK"
-mkdir -p "$WORK"
-
-PASSED=0
-FAILED=0
-pass() {
-    PASSED=$((PASSED + 1))
-    echo "ok: $*"
-}
-fail() {
-    FAILED=$((FAILED + 1))
-    echo "FAILED: $*"
-}
-finish() {
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ]
-}
-
-# wb ARGS...: runs wasmbox with stdin from /dev/null and a time limit;
-# sets OUT, ERR (contents) and RC (exit status).
-wb() {
-    timeout 60 "$WASMBOX" "$@" >"$WORK/.out" 2>"$WORK/.err" </dev/null
-    RC=$?
-    OUT=$(cat "$WORK/.out")
-    ERR=$(cat "$WORK/.err")
-}
 
 # check WHAT EXPECTED_RC EXPECTED_STDOUT [STDERR_GLOB]
 check() {

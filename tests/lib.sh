@@ -1,4 +1,4 @@
-# lib.sh - helpers shared by the CLI test scripts (sourced, not run).
+# lib.sh - helpers shared by the test scripts (sourced, not run).
 #
 # Every script is called as: SCRIPT WASMBOX_BINARY SOURCE_DIR WORK_DIR
 # It prints one line per check and exits non-zero when any check failed,
@@ -39,11 +39,13 @@ need() {
 
 # wb ARGS...: runs wasmbox with stdin from /dev/null and a time limit;
 # sets OUT, ERR (contents) and RC (exit status).
+# The caller's errexit setting is kept as it was.
 wb() {
+    local errexit=$-
     set +e
     timeout 60 "$WASMBOX" "$@" >"$WORK/.out" 2>"$WORK/.err" </dev/null
     RC=$?
-    set -e
+    [[ $errexit == *e* ]] && set -e
     OUT=$(cat "$WORK/.out")
     ERR=$(cat "$WORK/.err")
 }
