@@ -2,7 +2,10 @@
 # setup.sh - installs everything needed to build, test and demo wasmbox on
 # Debian 12 / Ubuntu with apt: the C toolchain, clang-14 with the wasm32-wasi
 # sysroot (to build guest programs), wabt and binaryen (to build and inspect
-# test modules), jansson (for the spec test runner) and hyperfine (benches).
+# test modules), jansson (config.json, the spec test runner), libseccomp and
+# libcap (the OCI runtime), hyperfine (benches), and the container tools the
+# end-to-end tests drive for real: dockerd, containerd, runc, crun, podman,
+# docker-compose, skopeo, umoci and a registry.
 #
 # Idempotent: when every package is already installed it touches nothing
 # (and needs neither root nor the network). Runs as root, or through sudo.
@@ -14,6 +17,9 @@ PACKAGES=(
     wabt binaryen libjansson-dev hyperfine
     rustc libstd-rust-dev-wasm32
     curl python3
+    libseccomp-dev libcap-dev
+    docker.io containerd runc crun podman docker-compose skopeo umoci docker-registry
+    jq iproute2 procps util-linux
 )
 
 missing=()

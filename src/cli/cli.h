@@ -25,6 +25,28 @@
 /* The verbs (one file each). */
 int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
+/* The OCI runtime verbs: runc's command line (src/oci/ does the work). */
+int cli_create(int argc, char **argv);
+int cli_oci_run(int argc, char **argv); /* `run` with runc's flags (create.c) */
+int cli_start(int argc, char **argv);
+int cli_state(int argc, char **argv);
+int cli_kill(int argc, char **argv);
+int cli_delete(int argc, char **argv);
+int cli_list(int argc, char **argv);
+int cli_ps(int argc, char **argv);
+int cli_pause(int argc, char **argv); /* pause and resume */
+int cli_update(int argc, char **argv);
+int cli_exec(int argc, char **argv);
+int cli_features(int argc, char **argv);
+int cli_spec(int argc, char **argv);
+
+/* True when runc-style global options (--root, --log, ...) came before
+ * the verb: then `run` is the runtime's run, not the Wasm program runner. */
+extern bool cli_runtime_globals;
+
+/* For verbs taking exactly one container id (and --help): the id, or
+ * NULL after printing a usage error (or the help). */
+const char *cli_single_id(int argc, char **argv);
 
 /* Prints the help of one verb (from the table in main.c) to stdout. */
 void cli_verb_help(const char *verb);

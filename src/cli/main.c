@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "oci/oci.h"
 
 typedef struct cli_verb {
     const char *name;
@@ -60,6 +61,60 @@ static const cli_verb cli_verbs[] = {
      "\n"
      "exit status: 0 when every file is valid, 1 otherwise, 2 on a usage\n"
      "error.\n"},
+    /* The OCI runtime: runc's command line, so that Docker, Podman,
+     * containerd and Kubernetes can run Wasm containers (docs/oci.md). */
+    {"create", cli_create, "runtime: create a container from an OCI bundle",
+     "usage: wasmbox [GLOBAL] create [--bundle DIR] [--pid-file FILE]\n"
+     "              [--console-socket SOCK] [--no-pivot] ID\n"
+     "\n"
+     "Reads DIR/config.json (default: the current folder). A Wasm container\n"
+     "(annotation run.oci.handler=wasm or module.wasm.image/variant=compat,\n"
+     "or an entrypoint starting with \\0asm) gets its namespaces, cgroup and\n"
+     "mounts, its module is validated, and it waits for `start`. Any other\n"
+     "container is handed to runc (or $WASMBOX_LINUX_RUNTIME) unchanged.\n"
+     "\n"
+     "global options (before the verb, as runc takes them):\n"
+     "  --root DIR            state folder (default /run/wasmbox)\n"
+     "  --log FILE            also log errors to FILE\n"
+     "  --log-format json|text\n"
+     "  --systemd-cgroup      cgroupsPath is slice:prefix:name\n"
+     "  --debug               log debug messages\n"},
+    {"start", cli_start, "runtime: start a created container", "usage: wasmbox [GLOBAL] start ID\n"},
+    {"state", cli_state, "runtime: print a container's OCI state (JSON)",
+     "usage: wasmbox [GLOBAL] state ID\n"},
+    {"kill", cli_kill, "runtime: send a signal to a container",
+     "usage: wasmbox [GLOBAL] kill [--all] ID [SIGNAL]\n"
+     "\n"
+     "SIGNAL is a name (TERM, SIGKILL) or number; default TERM. --all signals\n"
+     "every process in the container's cgroup.\n"},
+    {"delete", cli_delete, "runtime: delete a container (and its cgroup, state)",
+     "usage: wasmbox [GLOBAL] delete [--force] ID\n"},
+    {"list", cli_list, "runtime: list containers",
+     "usage: wasmbox [GLOBAL] list [--format table|json] [-q]\n"},
+    {"ps", cli_ps, "runtime: list a container's processes",
+     "usage: wasmbox [GLOBAL] ps [--format table|json] ID [PS_ARGS...]\n"},
+    {"pause", cli_pause, "runtime: freeze a container", "usage: wasmbox [GLOBAL] pause ID\n"},
+    {"resume", cli_pause, "runtime: thaw a paused container",
+     "usage: wasmbox [GLOBAL] resume ID\n"},
+    {"update", cli_update, "runtime: change a container's resource limits",
+     "usage: wasmbox [GLOBAL] update [--memory N] [--memory-reservation N]\n"
+     "              [--memory-swap N] [--cpu-quota N] [--cpu-period N]\n"
+     "              [--cpu-share N] [--cpuset-cpus L] [--cpuset-mems L]\n"
+     "              [--pids-limit N] [-r FILE|-] ID\n"
+     "\n"
+     "Changes the cgroup limits (-r: an OCI LinuxResources JSON document).\n"
+     "The module's linear-memory cap stays as set at create.\n"},
+    {"exec", cli_exec, "runtime: run another Wasm program in a running container",
+     "usage: wasmbox [GLOBAL] exec [--process FILE] [--detach] [--pid-file F]\n"
+     "              [--console-socket S] [--tty] [--cwd DIR] [--env K=V]\n"
+     "              ID [COMMAND ARGS...]\n"
+     "\n"
+     "COMMAND must be a WebAssembly module inside the container; it gets the\n"
+     "container's namespaces, cgroup, mounts and limits.\n"},
+    {"features", cli_features, "runtime: print the supported features (JSON)",
+     "usage: wasmbox features\n"},
+    {"spec", cli_spec, "runtime: write a config.json template for a Wasm container",
+     "usage: wasmbox spec [--bundle DIR]\n"},
 };
 
 #define CLI_VERB_COUNT (sizeof cli_verbs / sizeof cli_verbs[0])
@@ -78,6 +133,77 @@ void cli_error_wb(const char *file, const wb_error *err) {
     char buf[512];
     wb_error_format(err, buf, sizeof buf);
     cli_error("%s: %s", file, buf);
+}
+
+bool cli_runtime_globals;
+
+const char *cli_single_id(int argc, char **argv) {
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        cli_verb_help(argv[0]);
+        return NULL;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        cli_error("%s: usage: wasmbox %s ID", argv[0], argv[0]);
+        return NULL;
+    }
+    return argv[1];
+}
+
+/* runc's global options, before the verb. Returns the index of the verb,
+ * or -1 after a usage error. */
+static int cli_parse_globals(int argc, char **argv) {
+    oci_g.argc = argc;
+    oci_g.argv = argv;
+    int i = 1;
+    while (i < argc && strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0') {
+        char *a = argv[i];
+        size_t n = strcspn(a, "=");
+        const char *value = a[n] == '=' ? a + n + 1 : NULL;
+        bool takes = (n == 6 && strncmp(a, "--root", 6) == 0) ||
+                     (n == 5 && strncmp(a, "--log", 5) == 0) ||
+                     (n == 12 && strncmp(a, "--log-format", 12) == 0) ||
+                     (n == 10 && strncmp(a, "--rootless", 10) == 0) ||
+                     (n == 6 && strncmp(a, "--criu", 6) == 0);
+        bool flag = strcmp(a, "--systemd-cgroup") == 0 || strcmp(a, "--debug") == 0;
+        if (!takes && !flag) break; /* --help, --version, or a mistake: main decides */
+        if (takes && !value) {
+            /* --rootless takes an optional value (true|false|auto). */
+            if (n == 10 && (i + 1 >= argc || argv[i + 1][0] == '-' ||
+                            !(strcmp(argv[i + 1], "true") == 0 || strcmp(argv[i + 1], "false") == 0 ||
+                              strcmp(argv[i + 1], "auto") == 0))) {
+                i++;
+                cli_runtime_globals = true;
+                continue;
+            }
+            if (i + 1 >= argc) {
+                cli_error("option '%s' needs a value", a);
+                return -1;
+            }
+            value = argv[++i];
+        }
+        if (strncmp(a, "--root", 6) == 0 && n == 6) {
+            if (value[0] != '/') {
+                cli_error("--root %s: must be an absolute path", value);
+                return -1;
+            }
+            oci_g.root = value;
+        } else if (n == 5 && strncmp(a, "--log", 5) == 0) {
+            oci_g.log = value;
+        } else if (n == 12) {
+            if (strcmp(value, "json") != 0 && strcmp(value, "text") != 0) {
+                cli_error("--log-format must be json or text, got '%s'", value);
+                return -1;
+            }
+            oci_g.log_json = strcmp(value, "json") == 0;
+        } else if (strcmp(a, "--systemd-cgroup") == 0) {
+            oci_g.systemd_cgroup = true;
+        } else if (strcmp(a, "--debug") == 0) {
+            oci_g.debug = true;
+        }
+        cli_runtime_globals = true;
+        i++;
+    }
+    return i;
 }
 
 static const cli_verb *cli_find_verb(const char *name) {
@@ -121,11 +247,15 @@ int main(int argc, char **argv) {
      * not kill the whole runtime. */
     signal(SIGPIPE, SIG_IGN);
 
-    if (argc < 2) {
+    int first = cli_parse_globals(argc, argv);
+    if (first < 0) return CLI_EXIT_USAGE;
+    if (first >= argc) {
         cli_error("no verb given (usage: wasmbox VERB [OPTIONS] [ARGS...]; "
                   "see 'wasmbox --help')");
         return CLI_EXIT_USAGE;
     }
+    argc -= first - 1;
+    argv += first - 1;
     const char *verb = argv[1];
     if (cli_is_help(verb)) {
         if (argc > 2) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "wasmbox_wasi.h"
@@ -361,7 +362,7 @@ done:
     return rc;
 }
 
-static int cli_start(const cli_run_opts *o, cli_run_state *s) {
+static int cli_run_start(const cli_run_opts *o, cli_run_state *s) {
     wb_extern ext;
     if (!wb_instance_export(s->instance, "_start", &ext)) {
         cli_error("%s: the module has no '_start' function to run "
@@ -460,7 +461,30 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
     return -1;
 }
 
+/* `run` is two verbs: the Wasm program runner (FILE.wasm ARGS) and runc's
+ * `run [--bundle DIR] ID`. It is runc's when runtime global options came
+ * first, when a runc-only flag is given, or when the operand is no file
+ * but the current folder holds a bundle (config.json), as runc assumes. */
+static bool cli_run_is_oci(int argc, char **argv) {
+    static const char *const oci_flags[] = {"--bundle", "-b", "--detach", "-d", "--pid-file",
+                                            "--console-socket", "--no-pivot", "--keep",
+                                            "--preserve-fds", "--no-new-keyring",
+                                            "--no-subreaper"};
+    if (cli_runtime_globals) return true;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        if (strcmp(argv[i], "--") == 0) return false;
+        size_t n = strcspn(argv[i], "=");
+        for (size_t k = 0; k < sizeof oci_flags / sizeof oci_flags[0]; k++)
+            if (strlen(oci_flags[k]) == n && strncmp(argv[i], oci_flags[k], n) == 0) return true;
+    }
+    if (i != argc - 1) return false; /* a module with arguments, or nothing */
+    struct stat st;
+    return stat(argv[i], &st) != 0 && stat("config.json", &st) == 0;
+}
+
 int cli_run(int argc, char **argv) {
+    if (cli_run_is_oci(argc, argv)) return cli_oci_run(argc, argv);
     cli_run_opts opts;
     int rc = cli_parse_opts(argc, argv, &opts);
     if (rc >= 0) {
@@ -470,7 +494,7 @@ int cli_run(int argc, char **argv) {
     cli_run_state state;
     memset(&state, 0, sizeof state);
     rc = cli_load(&opts, &state);
-    if (rc < 0) rc = opts.invoke ? cli_invoke(&opts, &state) : cli_start(&opts, &state);
+    if (rc < 0) rc = opts.invoke ? cli_invoke(&opts, &state) : cli_run_start(&opts, &state);
     cli_run_cleanup(&state);
     cli_free_opts(&opts);
     return rc;

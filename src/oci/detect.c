@@ -1,0 +1,122 @@
+/*
+ * detect.c - is this container a Wasm one, and where is its module?
+ *
+ * argv[0] is resolved inside the rootfs the way a shell inside the
+ * container would (absolute; relative to cwd when it has a slash; else
+ * through the container's PATH), but with openat2(RESOLVE_IN_ROOT) so that
+ * no symlink in the image can point the lookup at a host file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "oci/oci.h"
+
+static int detect_open_in_root(int rootfd, const char *path) {
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/* Opens candidate `path`; true when it is a regular file. */
+static bool detect_try(int rootfd, const char *path, int *fd, int *why) {
+    int f = detect_open_in_root(rootfd, path);
+    if (f < 0) {
+        *why = errno;
+        return false;
+    }
+    struct stat st;
+    if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *why = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+        close(f);
+        return false;
+    }
+    *fd = f;
+    return true;
+}
+
+static const char *detect_env(const oci_spec *s, const char *key) {
+    size_t n = strlen(key);
+    for (int i = 0; i < s->nenv; i++)
+        if (strncmp(s->env[i], key, n) == 0 && s->env[i][n] == '=') return s->env[i] + n + 1;
+    return NULL;
+}
+
+bool oci_find_entrypoint(int rootfd, const oci_spec *s, int *fd, char *guest_path, oci_err *e) {
+    const char *a0 = s->args[0];
+    int why = ENOENT;
+    *fd = -1;
+    if (strchr(a0, '/')) {
+        if (a0[0] == '/')
+            snprintf(guest_path, PATH_MAX, "%s", a0);
+        else
+            snprintf(guest_path, PATH_MAX, "%s%s%s", s->cwd,
+                     s->cwd[strlen(s->cwd) - 1] == '/' ? "" : "/", a0);
+        if (detect_try(rootfd, guest_path, fd, &why)) return true;
+        errno = why;
+        return oci_fail_errno(e, "entrypoint '%s' (process.args[0]) in the root filesystem %s",
+                              a0, s->root_path);
+    }
+    const char *path = detect_env(s, "PATH");
+    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const char *p = path;
+    while (1) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 0 && len < PATH_MAX - 2) {
+            snprintf(guest_path, PATH_MAX, "%.*s/%s", (int)len, p, a0);
+            int w;
+            if (detect_try(rootfd, guest_path, fd, &w)) return true;
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    return oci_fail(e, "entrypoint '%s' (process.args[0]) not found in the root filesystem %s "
+                       "through PATH=%s", a0, s->root_path, path);
+}
+
+static bool detect_is_wasm_fd(int fd) {
+    unsigned char magic[4];
+    ssize_t n = pread(fd, magic, sizeof magic, 0);
+    return n == 4 && memcmp(magic, "\0asm", 4) == 0;
+}
+
+bool oci_detect(const oci_spec *s, oci_kind *kind, oci_err *e) {
+    const char *handler = oci_spec_annotation(s, "run.oci.handler");
+    const char *variant = oci_spec_annotation(s, "module.wasm.image/variant");
+    size_t a0len = strlen(s->args[0]);
+    bool ends_wasm = a0len >= 5 && strcmp(s->args[0] + a0len - 5, ".wasm") == 0;
+    bool annotated = (handler && strcmp(handler, "wasm") == 0) ||
+                     (variant && strcmp(variant, "compat") == 0) ||
+                     (ends_wasm && ((handler && strcmp(handler, "wasm-smart") == 0) ||
+                                    (variant && strcmp(variant, "compat-smart") == 0)));
+    int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return oci_fail_errno(e, "root filesystem %s", s->root_path);
+    int fd;
+    char guest[PATH_MAX];
+    oci_err lookup;
+    bool found = oci_find_entrypoint(rootfd, s, &fd, guest, &lookup);
+    close(rootfd);
+    if (!found) {
+        if (annotated) {
+            *e = lookup;
+            return false;
+        }
+        /* Not ours to judge: the Linux runtime reports a missing binary. */
+        *kind = OCI_KIND_LINUX;
+        return true;
+    }
+    bool magic = detect_is_wasm_fd(fd);
+    close(fd);
+    if (annotated && !magic)
+        return oci_fail(e, "entrypoint %s is marked as Wasm (annotations) but is not a "
+                           "WebAssembly module (no \\0asm header)", guest);
+    *kind = magic ? OCI_KIND_WASM : OCI_KIND_LINUX;
+    return true;
+}
