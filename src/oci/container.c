@@ -337,7 +337,10 @@ static int create_container(const oci_create_opts *o, pid_t *child) {
     now_rfc3339(c.st.created, sizeof c.st.created);
     if (c.spec.annotations) c.st.annotations = json_deep_copy(c.spec.annotations);
     c.st.own_pidns = ns_is_new(&c.spec, CLONE_NEWPID);
-    if (mkfifoat(c.st.dirfd, "exec.fifo", 0600) != 0) {
+    /* Writable by the container's user, whoever it is (process.user, or
+     * root of a user namespace): only `start` reads it. */
+    if (mkfifoat(c.st.dirfd, "exec.fifo", 0600) != 0 ||
+        fchmodat(c.st.dirfd, "exec.fifo", 0622, 0) != 0) {
         oci_fail_errno(&e, "%s/exec.fifo", c.st.dir);
         goto fail;
     }

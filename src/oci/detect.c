@@ -104,7 +104,9 @@ bool oci_detect(const oci_spec *s, oci_kind *kind, oci_err *e) {
     bool found = oci_find_entrypoint(rootfd, s, &fd, guest, &lookup);
     close(rootfd);
     if (!found) {
-        if (annotated) {
+        /* A missing "x.wasm" is a Wasm container with a broken image:
+         * say so, rather than let runc report a missing binary. */
+        if (annotated || ends_wasm) {
             *e = lookup;
             return false;
         }
