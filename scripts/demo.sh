@@ -2,7 +2,9 @@
 # demo.sh - the main job, end to end: installs the dependencies, builds
 # wasmbox, compiles a C program to WebAssembly (wasm32-wasi) and runs it
 # with `wasmbox run`, the embedded default (no daemon, no container
-# runtime needed).
+# runtime needed); then, as root, runs the same program as an OCI
+# container from a bundle (namespaces, cgroup, read-only root), still
+# without any daemon, the way Docker would through `--runtime=wasmbox`.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,4 +60,22 @@ WAT
 wat2wasm "$demo/add.wat" -o "$demo/add.wasm"
 echo "add 0.1 0.2 ->"
 "$wasmbox" run --invoke add "$demo/add.wasm" 0.1 0.2
+
+echo "=== the same program as an OCI container (wasmbox as the runtime)"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "(skipped: containers need root; run this script as root to see it)"
+else
+    bundle=$demo/bundle
+    rm -rf "$bundle"
+    mkdir -p "$bundle/rootfs"
+    cp "$demo/hello.wasm" "$bundle/rootfs/app.wasm"
+    "$wasmbox" spec --bundle "$bundle"        # config.json for a Wasm container
+    # Arguments and environment, as Docker would put them in config.json.
+    jq '.process.args = ["/app.wasm", "from", "a-container"] |
+        .process.env += ["WHO=container"]' "$bundle/config.json" >"$bundle/c.json"
+    mv "$bundle/c.json" "$bundle/config.json"
+    status=0
+    "$wasmbox" --root "$demo/state" run --bundle "$bundle" demo-hello || status=$?
+    echo "exit status: $status (the module's exit code, as Docker reports it)"
+fi
 echo "=== demo done"
