@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -87,7 +88,40 @@ static bool detect_is_wasm_fd(int fd) {
     return n == 4 && memcmp(magic, "\0asm", 4) == 0;
 }
 
-bool oci_detect(const oci_spec *s, oci_kind *kind, oci_err *e) {
+/* `docker run --init` puts its init first: ["/sbin/docker-init", "--",
+ * "/app.wasm", ...]. A Wasm module needs no init (the runtime forwards
+ * signals and nothing is left to reap), and docker-init cannot execute a
+ * module anyway, so the init is dropped when what follows "--" is Wasm. */
+static void detect_strip_init(oci_spec *s) {
+    const char *base = strrchr(s->args[0], '/');
+    base = base ? base + 1 : s->args[0];
+    if (strcmp(base, "docker-init") != 0 && strcmp(base, "tini") != 0) return;
+    int k = 1;
+    while (k < s->nargs && strcmp(s->args[k], "--") != 0) k++;
+    if (k + 1 >= s->nargs) return;
+    oci_spec view = *s;
+    view.args = s->args + k + 1;
+    view.nargs = s->nargs - k - 1;
+    int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return;
+    int fd;
+    char guest[PATH_MAX];
+    oci_err ignored;
+    bool found = oci_find_entrypoint(rootfd, &view, &fd, guest, &ignored);
+    close(rootfd);
+    if (!found) return;
+    unsigned char magic[4];
+    bool wasm = pread(fd, magic, 4, 0) == 4 && memcmp(magic, "\0asm", 4) == 0;
+    close(fd);
+    if (!wasm) return;
+    for (int i = 0; i <= k; i++) free(s->args[i]);
+    memmove(s->args, s->args + k + 1, (size_t)(s->nargs - k) * sizeof *s->args);
+    s->nargs -= k + 1;
+    oci_log_debug("dropped %s: the runtime is the init of a Wasm container", base);
+}
+
+bool oci_detect(oci_spec *s, oci_kind *kind, oci_err *e) {
+    detect_strip_init(s);
     const char *handler = oci_spec_annotation(s, "run.oci.handler");
     const char *variant = oci_spec_annotation(s, "module.wasm.image/variant");
     size_t a0len = strlen(s->args[0]);

@@ -244,9 +244,11 @@ typedef enum { OCI_KIND_LINUX, OCI_KIND_WASM } oci_kind;
 /* Decides whether the container is a Wasm one: annotations
  * run.oci.handler=wasm|wasm-smart, module.wasm.image/variant=compat|
  * compat-smart (-smart only when argv[0] ends in ".wasm"), or an
- * entrypoint that starts with "\0asm". A Wasm container whose
- * entrypoint cannot be found is an error (false); a Linux one is not. */
-bool oci_detect(const oci_spec *s, oci_kind *kind, oci_err *e);
+ * entrypoint that starts with "\0asm". A Wasm container whose entrypoint
+ * cannot be found (annotated, or argv[0] ending in ".wasm") is an error
+ * (false); a Linux one is not. Drops `docker run --init`'s docker-init
+ * from process.args when what it would start is Wasm. */
+bool oci_detect(oci_spec *s, oci_kind *kind, oci_err *e);
 
 /* ------------------------------------------------------------ state.c */
 
