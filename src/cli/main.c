@@ -187,6 +187,7 @@ static int cli_parse_globals(int argc, char **argv) {
                 return -1;
             }
             oci_g.root = value;
+            oci_g.root_given = true;
         } else if (n == 5 && strncmp(a, "--log", 5) == 0) {
             oci_g.log = value;
         } else if (n == 12) {

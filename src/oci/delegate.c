@@ -65,13 +65,21 @@ int oci_delegate_exec(void) {
         return 1;
     }
     oci_log_debug("not a Wasm container: handing over to %s", rt);
-    char **argv = calloc((size_t)oci_g.argc + 1, sizeof *argv);
+    char **argv = calloc((size_t)oci_g.argc + 3, sizeof *argv);
     if (!argv) {
         oci_log_error("out of memory");
         return 1;
     }
-    argv[0] = (char *)rt;
-    for (int i = 1; i < oci_g.argc; i++) argv[i] = oci_g.argv[i];
+    int n = 0;
+    argv[n++] = (char *)rt;
+    /* Without --root (Podman's way) runc would keep its state in its own
+     * default folder, where our later verbs would not find it: both use
+     * ours. */
+    if (!oci_g.root_given) {
+        argv[n++] = "--root";
+        argv[n++] = (char *)oci_g.root;
+    }
+    for (int i = 1; i < oci_g.argc; i++) argv[n++] = oci_g.argv[i];
     execv(rt, argv);
     oci_log_error("cannot run the Linux runtime %s: %s", rt, strerror(errno));
     free(argv);

@@ -43,6 +43,7 @@ bool oci_fail_errno(oci_err *e, const char *fmt, ...) __attribute__((format(prin
 /* Global runtime options (before the verb), as runc takes them. */
 typedef struct oci_globals {
     const char *root;       /* --root, default /run/wasmbox */
+    bool root_given;        /* --root was on the command line */
     const char *log;        /* --log FILE, NULL: stderr only */
     bool log_json;          /* --log-format json */
     bool systemd_cgroup;    /* --systemd-cgroup */
