@@ -71,6 +71,20 @@ static bool get_limit(json_t *obj, const char *key, const char *where, bool *has
     return true;
 }
 
+/* A count where 0 means unset and negatives are wrong. */
+static bool get_unsigned(json_t *obj, const char *key, const char *where, bool *has,
+                         uint64_t *out, oci_err *e) {
+    int64_t v;
+    int rc = get_int(obj, key, where, &v, e);
+    if (rc < 0) return false;
+    if (rc && v < 0) return oci_fail(e, "%s.%s: %" PRId64 " is negative", where, key, v);
+    if (rc && v > 0) {
+        *has = true;
+        *out = (uint64_t)v;
+    }
+    return true;
+}
+
 static bool get_object(json_t *parent, const char *key, const char *where, json_t **out, oci_err *e) {
     json_t *v = json_object_get(parent, key);
     *out = NULL;
@@ -166,27 +180,10 @@ bool oci_resources_parse(json_t *j, oci_resources *r, oci_err *e) {
     }
     if (cpu) {
         const char *w = RES ".cpu";
-        int64_t v;
-        int rc;
-        if ((rc = get_int(cpu, "shares", w, &v, e)) < 0) goto fail;
-        if (rc && v < 0) {
-            oci_fail(e, RES ".cpu.shares: %" PRId64 " is negative", v);
+        if (!get_unsigned(cpu, "shares", w, &r->has_cpu_shares, &r->cpu_shares, e) ||
+            !get_limit(cpu, "quota", w, &r->has_cpu_quota, &r->cpu_quota, e) ||
+            !get_unsigned(cpu, "period", w, &r->has_cpu_period, &r->cpu_period, e))
             goto fail;
-        }
-        if (rc && v > 0) {
-            r->has_cpu_shares = true;
-            r->cpu_shares = (uint64_t)v;
-        }
-        if (!get_limit(cpu, "quota", w, &r->has_cpu_quota, &r->cpu_quota, e)) goto fail;
-        if ((rc = get_int(cpu, "period", w, &v, e)) < 0) goto fail;
-        if (rc && v < 0) {
-            oci_fail(e, RES ".cpu.period: %" PRId64 " is negative", v);
-            goto fail;
-        }
-        if (rc && v > 0) {
-            r->has_cpu_period = true;
-            r->cpu_period = (uint64_t)v;
-        }
         if (!get_cpuset(cpu, "cpus", &r->cpuset_cpus, e) || !get_cpuset(cpu, "mems", &r->cpuset_mems, e))
             goto fail;
     }

@@ -45,34 +45,6 @@
 
 enum { SYNC_GO = 1, SYNC_HOOKS, SYNC_HOOKS_DONE, SYNC_READY, SYNC_ACK, SYNC_ERROR };
 
-typedef struct sync_msg {
-    int type;
-    int pid; /* SYNC_GO: C's pid as the host sees it */
-    char msg[1024];
-} sync_msg;
-
-static bool sync_send(int fd, int type, int pid, const char *msg) {
-    sync_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = type;
-    m.pid = pid;
-    if (msg) snprintf(m.msg, sizeof m.msg, "%s", msg);
-    ssize_t w;
-    do w = send(fd, &m, sizeof m, MSG_NOSIGNAL);
-    while (w < 0 && errno == EINTR);
-    return w == (ssize_t)sizeof m;
-}
-
-/* 0 on EOF or error. */
-static int sync_recv(int fd, sync_msg *m) {
-    ssize_t r;
-    do r = recv(fd, m, sizeof *m, 0);
-    while (r < 0 && errno == EINTR);
-    if (r != (ssize_t)sizeof *m) return 0;
-    m->msg[sizeof m->msg - 1] = '\0';
-    return m->type;
-}
-
 /* Everything the container process needs, set up by P before the clone. */
 typedef struct create_ctx {
     const oci_create_opts *o;
@@ -93,7 +65,7 @@ static json_t *create_state_json(const create_ctx *c, const char *status, pid_t 
 }
 
 static void child_fail(int sync, const oci_err *e) {
-    sync_send(sync, SYNC_ERROR, 0, e->msg);
+    oci_sync_send(sync, SYNC_ERROR, 0, e->msg);
     _exit(1);
 }
 
@@ -144,7 +116,7 @@ static bool ns_is_new(const oci_spec *s, int type) {
 static void create_child(create_ctx *c) {
     oci_err e = {{0}};
     int sync = c->sync;
-    sync_msg m;
+    oci_sync_msg m;
     /* Only the standard streams, the --preserve-fds ones (3, 4, ...) and
      * our two channels survive: nothing of the shim's or ours leaks in. */
     int keep[16] = {sync, c->st.dirfd, c->console};
@@ -154,7 +126,7 @@ static void create_child(create_ctx *c) {
     c->st.lockfd = -1; /* closed above: the lock stays with P */
     oci_workload_signals();
     signal(SIGPIPE, SIG_IGN);
-    if (sync_recv(sync, &m) != SYNC_GO) _exit(1);
+    if (oci_sync_recv(sync, &m) != SYNC_GO) _exit(1);
     pid_t host_pid = m.pid;
 
     if (!child_join_namespaces(c, &e)) child_fail(sync, &e);
@@ -173,8 +145,8 @@ static void create_child(create_ctx *c) {
     if (c->console >= 0 && !oci_linux_console_attach(c->console, &e)) child_fail(sync, &e);
     if (c->mount_ns && !oci_linux_mount_rootfs(&c->spec, false, &e)) child_fail(sync, &e);
 
-    if (!sync_send(sync, SYNC_HOOKS, 0, NULL)) _exit(1);
-    int t = sync_recv(sync, &m);
+    if (!oci_sync_send(sync, SYNC_HOOKS, 0, NULL)) _exit(1);
+    int t = oci_sync_recv(sync, &m);
     if (t != SYNC_HOOKS_DONE) _exit(1);
 
     json_t *state = create_state_json(c, "created", host_pid);
@@ -214,8 +186,8 @@ static void create_child(create_ctx *c) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (!oci_security_apply(&c->sec, &e)) child_fail(sync, &e);
 
-    if (!sync_send(sync, SYNC_READY, 0, NULL)) _exit(1);
-    if (sync_recv(sync, &m) != SYNC_ACK) _exit(1);
+    if (!oci_sync_send(sync, SYNC_READY, 0, NULL)) _exit(1);
+    if (oci_sync_recv(sync, &m) != SYNC_ACK) _exit(1);
     close(sync);
 
     /* Wait for `start`. */
@@ -283,15 +255,6 @@ static bool write_pid_file(const char *path, pid_t pid, oci_err *e) {
     return true;
 }
 
-static void now_rfc3339(char *buf, size_t size) {
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
-}
-
 /* Waits up to ~2 s for a killed child. */
 static void reap(pid_t pid) {
     for (int i = 0; i < 200; i++) {
@@ -334,7 +297,7 @@ static int create_container(const oci_create_opts *o, pid_t *child) {
     if (!oci_state_create(oci_g.root, o->id, &c.st, &e)) goto fail;
     made_state = true;
     snprintf(c.st.bundle, sizeof c.st.bundle, "%s", c.spec.bundle);
-    now_rfc3339(c.st.created, sizeof c.st.created);
+    oci_timestamp(c.st.created, sizeof c.st.created);
     if (c.spec.annotations) c.st.annotations = json_deep_copy(c.spec.annotations);
     c.st.own_pidns = ns_is_new(&c.spec, CLONE_NEWPID);
     /* Writable by the container's user, whoever it is (process.user, or
@@ -404,13 +367,13 @@ static int create_container(const oci_create_opts *o, pid_t *child) {
     c.st.pid = pid;
     c.st.start_time = oci_proc_start_time(pid);
     if (!oci_state_save(&c.st, &e)) goto fail;
-    if (!sync_send(socks[0], SYNC_GO, pid, NULL)) {
+    if (!oci_sync_send(socks[0], SYNC_GO, pid, NULL)) {
         oci_fail_errno(&e, "container process");
         goto fail;
     }
     for (;;) {
-        sync_msg m;
-        int t = sync_recv(socks[0], &m);
+        oci_sync_msg m;
+        int t = oci_sync_recv(socks[0], &m);
         if (t == SYNC_HOOKS) {
             json_t *state = create_state_json(&c, "creating", pid);
             bool ok = state && oci_hooks_run(&c.spec, OCI_HOOK_PRESTART, state, &e) &&
@@ -420,7 +383,7 @@ static int create_container(const oci_create_opts *o, pid_t *child) {
                 if (!state) oci_fail(&e, "out of memory");
                 goto fail;
             }
-            sync_send(socks[0], SYNC_HOOKS_DONE, 0, NULL);
+            oci_sync_send(socks[0], SYNC_HOOKS_DONE, 0, NULL);
         } else if (t == SYNC_READY) {
             break;
         } else if (t == SYNC_ERROR) {
@@ -439,7 +402,7 @@ static int create_container(const oci_create_opts *o, pid_t *child) {
         }
     }
     if (o->pid_file && !write_pid_file(o->pid_file, pid, &e)) goto fail;
-    if (!sync_send(socks[0], SYNC_ACK, 0, NULL)) {
+    if (!oci_sync_send(socks[0], SYNC_ACK, 0, NULL)) {
         oci_fail(&e, "container process exited during setup");
         goto fail;
     }

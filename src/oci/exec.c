@@ -29,22 +29,6 @@
 
 enum { EXEC_PID = 1, EXEC_READY, EXEC_ERROR };
 
-typedef struct exec_msg {
-    int type;
-    int pid;
-    char msg[1024];
-} exec_msg;
-
-static void exec_send(int fd, int type, int pid, const char *msg) {
-    exec_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = type;
-    m.pid = pid;
-    if (msg) snprintf(m.msg, sizeof m.msg, "%s", msg);
-    ssize_t w = send(fd, &m, sizeof m, MSG_NOSIGNAL);
-    (void)w;
-}
-
 static const struct {
     const char *name;
     int type;
@@ -138,11 +122,11 @@ static void exec_grandchild(int sock, int console, const oci_spec *s, const oci_
     if (!oci_workload_load(&w, s, modfd, guest, true, cap, &e)) goto fail;
     close(modfd);
     if (!oci_security_apply(sec, &e)) goto fail;
-    exec_send(sock, EXEC_READY, 0, NULL);
+    oci_sync_send(sock, EXEC_READY, 0, NULL);
     close(sock);
     _exit(oci_workload_run(&w));
 fail:
-    exec_send(sock, EXEC_ERROR, 0, e.msg);
+    oci_sync_send(sock, EXEC_ERROR, 0, e.msg);
     _exit(1);
 }
 
@@ -207,14 +191,14 @@ int oci_cmd_exec(const oci_exec_opts *o) {
         int sock = socks[1];
         oci_err ce = {{0}};
         if (!oci_security_apply_limits(&sec, &ce) || (has_cg && !oci_cgroup_add(&cg, getpid(), &ce))) {
-            exec_send(sock, EXEC_ERROR, 0, ce.msg);
+            oci_sync_send(sock, EXEC_ERROR, 0, ce.msg);
             _exit(1);
         }
         for (size_t i = 0; i < EXEC_NNS; i++) {
             if (nsfd[i] < 0) continue;
             if (setns(nsfd[i], exec_ns[i].type) != 0) {
                 oci_fail_errno(&ce, "exec: join the container's %s namespace", exec_ns[i].name);
-                exec_send(sock, EXEC_ERROR, 0, ce.msg);
+                oci_sync_send(sock, EXEC_ERROR, 0, ce.msg);
                 _exit(1);
             }
             close(nsfd[i]);
@@ -222,11 +206,11 @@ int oci_cmd_exec(const oci_exec_opts *o) {
         pid_t g = fork();
         if (g < 0) {
             oci_fail_errno(&ce, "exec: fork");
-            exec_send(sock, EXEC_ERROR, 0, ce.msg);
+            oci_sync_send(sock, EXEC_ERROR, 0, ce.msg);
             _exit(1);
         }
         if (g == 0) exec_grandchild(sock, console, &spec, &sec, cap);
-        exec_send(sock, EXEC_PID, g, NULL);
+        oci_sync_send(sock, EXEC_PID, g, NULL);
         close(sock);
         if (o->detach) _exit(0);
         int gs = 0;
@@ -240,14 +224,11 @@ int oci_cmd_exec(const oci_exec_opts *o) {
     console = -1;
     pid_t gpid = 0;
     for (;;) {
-        exec_msg m;
-        ssize_t r = recv(socks[0], &m, sizeof m, 0);
-        if (r < 0 && errno == EINTR) continue;
-        if (r != (ssize_t)sizeof m) {
+        oci_sync_msg m;
+        if (!oci_sync_recv(socks[0], &m)) {
             oci_fail(&e, "exec: the process exited during setup");
             break;
         }
-        m.msg[sizeof m.msg - 1] = '\0';
         if (m.type == EXEC_PID) {
             gpid = m.pid;
         } else if (m.type == EXEC_ERROR) {

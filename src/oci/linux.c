@@ -27,6 +27,27 @@
 
 #include "oci/oci.h"
 
+bool oci_sync_send(int fd, int type, int pid, const char *msg) {
+    oci_sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    m.pid = pid;
+    if (msg) snprintf(m.msg, sizeof m.msg, "%s", msg);
+    ssize_t w;
+    do w = send(fd, &m, sizeof m, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    return w == (ssize_t)sizeof m;
+}
+
+int oci_sync_recv(int fd, oci_sync_msg *m) {
+    ssize_t r;
+    do r = recv(fd, m, sizeof *m, 0);
+    while (r < 0 && errno == EINTR);
+    if (r != (ssize_t)sizeof *m) return 0;
+    m->msg[sizeof m->msg - 1] = '\0';
+    return m->type;
+}
+
 static int linux_open_in_root(int rootfd, const char *path, int flags) {
     struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};

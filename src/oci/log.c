@@ -38,7 +38,7 @@ bool oci_fail_errno(oci_err *e, const char *fmt, ...) {
     return false;
 }
 
-static void oci_timestamp(char *buf, size_t size) {
+void oci_timestamp(char *buf, size_t size) {
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);

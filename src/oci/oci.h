@@ -58,6 +58,8 @@ extern oci_globals oci_g;
  * {"level":"error","msg":...,"time":...} with --log-format json, which is
  * where containerd's shim reads the message Docker shows). */
 void oci_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The current time in RFC 3339 with nanoseconds, UTC. */
+void oci_timestamp(char *buf, size_t size);
 /* Debug/info lines: only to the --log file (and stderr with --debug). */
 void oci_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -326,6 +328,17 @@ int oci_linux_console_open(const char *socket_path, oci_err *e);
 bool oci_linux_console_attach(int slave, oci_err *e);
 /* Applies linux.sysctl (before pivot_root, through the host's /proc). */
 bool oci_linux_sysctl(const oci_spec *s, oci_err *e);
+/* One message between the runtime and a process it set up (create's
+ * container process, exec's): a type (the caller's enum, never 0), a pid
+ * and a text, over a SOCK_SEQPACKET socketpair. */
+typedef struct oci_sync_msg {
+    int type;
+    int pid;
+    char msg[1024];
+} oci_sync_msg;
+bool oci_sync_send(int fd, int type, int pid, const char *msg);
+/* The message's type, or 0 on EOF or error. */
+int oci_sync_recv(int fd, oci_sync_msg *m);
 /* Signal number from "TERM", "SIGTERM", "15", "SIGRTMIN+3". -1 if unknown. */
 int oci_signal_parse(const char *name);
 

@@ -35,6 +35,18 @@ static bool open_or_log(const char *id, bool exclusive, oci_state *st) {
     return false;
 }
 
+/* The start of every verb on one container: hand a Linux one over, else
+ * open and lock ours. False with *rc set when the verb is done. */
+static bool verb_open(const char *id, bool exclusive, oci_state *st, oci_status *status, int *rc) {
+    if (oci_maybe_delegate(id, rc)) return false;
+    if (!open_or_log(id, exclusive, st)) {
+        *rc = 1;
+        return false;
+    }
+    *status = oci_state_status(st);
+    return true;
+}
+
 static void print_json(json_t *j) {
     char *text = json_dumps(j, JSON_INDENT(2));
     if (text) {
@@ -46,10 +58,10 @@ static void print_json(json_t *j) {
 
 int oci_cmd_state(const char *id) {
     int rc;
-    if (oci_maybe_delegate(id, &rc)) return rc;
     oci_state st;
-    if (!open_or_log(id, false, &st)) return 1;
-    json_t *j = oci_state_json(&st, oci_state_status(&st));
+    oci_status s;
+    if (!verb_open(id, false, &st, &s, &rc)) return rc;
+    json_t *j = oci_state_json(&st, s);
     oci_state_close(&st);
     if (!j) {
         oci_log_error("out of memory");
@@ -62,10 +74,9 @@ int oci_cmd_state(const char *id) {
 
 int oci_cmd_kill(const char *id, int sig, bool all) {
     int rc;
-    if (oci_maybe_delegate(id, &rc)) return rc;
     oci_state st;
-    if (!open_or_log(id, false, &st)) return 1;
-    oci_status s = oci_state_status(&st);
+    oci_status s;
+    if (!verb_open(id, false, &st, &s, &rc)) return rc;
     rc = 0;
     if (all && st.has_cgroup) {
         oci_err e = {{0}};
@@ -96,10 +107,9 @@ static bool wait_gone(const oci_state *st, int ms) {
 
 int oci_cmd_delete(const char *id, bool force) {
     int rc;
-    if (oci_maybe_delegate(id, &rc)) return rc;
     oci_state st;
-    if (!open_or_log(id, true, &st)) return 1;
-    oci_status s = oci_state_status(&st);
+    oci_status s;
+    if (!verb_open(id, true, &st, &s, &rc)) return rc;
     oci_err e = {{0}};
     if ((s == OCI_STATUS_RUNNING || s == OCI_STATUS_PAUSED) && !force) {
         oci_log_error("cannot delete container %s that is %s (stop it first, or use --force)", id,
@@ -276,10 +286,9 @@ int oci_cmd_ps(const char *id, bool as_json, char **ps_args, int nps_args) {
 
 int oci_cmd_pause(const char *id, bool pause) {
     int rc;
-    if (oci_maybe_delegate(id, &rc)) return rc;
     oci_state st;
-    if (!open_or_log(id, true, &st)) return 1;
-    oci_status s = oci_state_status(&st);
+    oci_status s;
+    if (!verb_open(id, true, &st, &s, &rc)) return rc;
     oci_err e = {{0}};
     rc = 0;
     if (pause && s != OCI_STATUS_RUNNING && s != OCI_STATUS_CREATED) {
@@ -298,10 +307,9 @@ int oci_cmd_pause(const char *id, bool pause) {
 
 int oci_cmd_update(const char *id, const oci_resources *r) {
     int rc;
-    if (oci_maybe_delegate(id, &rc)) return rc;
     oci_state st;
-    if (!open_or_log(id, true, &st)) return 1;
-    oci_status s = oci_state_status(&st);
+    oci_status s;
+    if (!verb_open(id, true, &st, &s, &rc)) return rc;
     oci_err e = {{0}};
     rc = 0;
     if (s == OCI_STATUS_STOPPED) {
