@@ -295,7 +295,7 @@ dispatch:
     }
 
     CASE(copy) S(1) = S(2); NEXT(3);
-    CASE(select) if (!S(2).u32) S(1) = S(3); NEXT(4);
+    CASE(select) S(1) = S(4).u32 ? S(2) : S(3); NEXT(5);
     CASE(const32) S(1).u64 = W(2); NEXT(3);
     CASE(const64) S(1).u64 = (uint64_t)W(2) | (uint64_t)W(3) << 32; NEXT(4);
     CASE(global_get) S(1) = inst->globals[W(2)]->val; NEXT(3);
@@ -355,17 +355,62 @@ dispatch:
 #define BIN(name, expr) CASE(name) { wm_slot *a_ = &S(2), *b_ = &S(3); S(1) expr; NEXT(4); }
 #define A (*a_)
 #define B (*b_)
+/* Also the form with a constant second operand (sign-extended word 3). */
+#define BINK(name, expr)                                   \
+    BIN(name, expr)                                        \
+    CASE(name##_k) {                                       \
+        wm_slot *a_ = &S(2);                               \
+        wm_slot k_;                                        \
+        k_.u64 = (uint64_t)(int64_t)(int32_t)W(3);         \
+        wm_slot *b_ = &k_;                                 \
+        S(1) expr;                                         \
+        NEXT(4);                                           \
+    }
+/* A comparison fused with br_if: jump to word 3 when it holds. */
+#define BRCMP(name, cond)                                  \
+    CASE(br_##name) {                                      \
+        wm_slot *a_ = &S(1), *b_ = &S(2);                  \
+        if (cond) {                                        \
+            FUEL_CHECK();                                  \
+            pc = code->code + W(3);                        \
+            DISPATCH();                                    \
+        }                                                  \
+        NEXT(4);                                           \
+    }                                                      \
+    CASE(br_##name##_k) {                                  \
+        wm_slot *a_ = &S(1);                               \
+        wm_slot k_;                                        \
+        k_.u64 = (uint64_t)(int64_t)(int32_t)W(2);         \
+        wm_slot *b_ = &k_;                                 \
+        if (cond) {                                        \
+            FUEL_CHECK();                                  \
+            pc = code->code + W(3);                        \
+            DISPATCH();                                    \
+        }                                                  \
+        NEXT(4);                                           \
+    }
+    BRCMP(eq, A.u32 == B.u32)
+    BRCMP(ne, A.u32 != B.u32)
+    BRCMP(lt_s, A.i32 < B.i32)
+    BRCMP(lt_u, A.u32 < B.u32)
+    BRCMP(gt_s, A.i32 > B.i32)
+    BRCMP(gt_u, A.u32 > B.u32)
+    BRCMP(le_s, A.i32 <= B.i32)
+    BRCMP(le_u, A.u32 <= B.u32)
+    BRCMP(ge_s, A.i32 >= B.i32)
+    BRCMP(ge_u, A.u32 >= B.u32)
+#undef BRCMP
     UN(i32_eqz, .u64 = A.u32 == 0)
-    BIN(i32_eq, .u64 = A.u32 == B.u32)
-    BIN(i32_ne, .u64 = A.u32 != B.u32)
-    BIN(i32_lt_s, .u64 = A.i32 < B.i32)
-    BIN(i32_lt_u, .u64 = A.u32 < B.u32)
-    BIN(i32_gt_s, .u64 = A.i32 > B.i32)
-    BIN(i32_gt_u, .u64 = A.u32 > B.u32)
-    BIN(i32_le_s, .u64 = A.i32 <= B.i32)
-    BIN(i32_le_u, .u64 = A.u32 <= B.u32)
-    BIN(i32_ge_s, .u64 = A.i32 >= B.i32)
-    BIN(i32_ge_u, .u64 = A.u32 >= B.u32)
+    BINK(i32_eq, .u64 = A.u32 == B.u32)
+    BINK(i32_ne, .u64 = A.u32 != B.u32)
+    BINK(i32_lt_s, .u64 = A.i32 < B.i32)
+    BINK(i32_lt_u, .u64 = A.u32 < B.u32)
+    BINK(i32_gt_s, .u64 = A.i32 > B.i32)
+    BINK(i32_gt_u, .u64 = A.u32 > B.u32)
+    BINK(i32_le_s, .u64 = A.i32 <= B.i32)
+    BINK(i32_le_u, .u64 = A.u32 <= B.u32)
+    BINK(i32_ge_s, .u64 = A.i32 >= B.i32)
+    BINK(i32_ge_u, .u64 = A.u32 >= B.u32)
     UN(i64_eqz, .u64 = A.u64 == 0)
     BIN(i64_eq, .u64 = A.u64 == B.u64)
     BIN(i64_ne, .u64 = A.u64 != B.u64)
@@ -393,9 +438,9 @@ dispatch:
     UN(i32_clz, .u64 = A.u32 ? (uint32_t)__builtin_clz(A.u32) : 32)
     UN(i32_ctz, .u64 = A.u32 ? (uint32_t)__builtin_ctz(A.u32) : 32)
     UN(i32_popcnt, .u64 = (uint32_t)__builtin_popcount(A.u32))
-    BIN(i32_add, .u32 = A.u32 + B.u32)
-    BIN(i32_sub, .u32 = A.u32 - B.u32)
-    BIN(i32_mul, .u32 = A.u32 * B.u32)
+    BINK(i32_add, .u32 = A.u32 + B.u32)
+    BINK(i32_sub, .u32 = A.u32 - B.u32)
+    BINK(i32_mul, .u32 = A.u32 * B.u32)
     CASE(i32_div_s) {
         int32_t a = S(2).i32, b = S(3).i32;
         if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
@@ -421,21 +466,21 @@ dispatch:
         S(1).u32 = a % b;
         NEXT(4);
     }
-    BIN(i32_and, .u32 = A.u32 & B.u32)
-    BIN(i32_or, .u32 = A.u32 | B.u32)
-    BIN(i32_xor, .u32 = A.u32 ^ B.u32)
-    BIN(i32_shl, .u32 = A.u32 << (B.u32 & 31))
-    BIN(i32_shr_s, .i32 = A.i32 >> (B.u32 & 31))
-    BIN(i32_shr_u, .u32 = A.u32 >> (B.u32 & 31))
+    BINK(i32_and, .u32 = A.u32 & B.u32)
+    BINK(i32_or, .u32 = A.u32 | B.u32)
+    BINK(i32_xor, .u32 = A.u32 ^ B.u32)
+    BINK(i32_shl, .u32 = A.u32 << (B.u32 & 31))
+    BINK(i32_shr_s, .i32 = A.i32 >> (B.u32 & 31))
+    BINK(i32_shr_u, .u32 = A.u32 >> (B.u32 & 31))
     BIN(i32_rotl, .u32 = rotl32(A.u32, B.u32))
     BIN(i32_rotr, .u32 = rotr32(A.u32, B.u32))
 
     UN(i64_clz, .u64 = A.u64 ? (uint64_t)__builtin_clzll(A.u64) : 64)
     UN(i64_ctz, .u64 = A.u64 ? (uint64_t)__builtin_ctzll(A.u64) : 64)
     UN(i64_popcnt, .u64 = (uint64_t)__builtin_popcountll(A.u64))
-    BIN(i64_add, .u64 = A.u64 + B.u64)
-    BIN(i64_sub, .u64 = A.u64 - B.u64)
-    BIN(i64_mul, .u64 = A.u64 * B.u64)
+    BINK(i64_add, .u64 = A.u64 + B.u64)
+    BINK(i64_sub, .u64 = A.u64 - B.u64)
+    BINK(i64_mul, .u64 = A.u64 * B.u64)
     CASE(i64_div_s) {
         int64_t a = S(2).i64, b = S(3).i64;
         if (UNLIKELY(b == 0)) TRAP(WB_TRAP_INT_DIV_ZERO);
@@ -461,12 +506,12 @@ dispatch:
         S(1).u64 = a % b;
         NEXT(4);
     }
-    BIN(i64_and, .u64 = A.u64 & B.u64)
-    BIN(i64_or, .u64 = A.u64 | B.u64)
-    BIN(i64_xor, .u64 = A.u64 ^ B.u64)
-    BIN(i64_shl, .u64 = A.u64 << (B.u64 & 63))
-    BIN(i64_shr_s, .i64 = A.i64 >> (B.u64 & 63))
-    BIN(i64_shr_u, .u64 = A.u64 >> (B.u64 & 63))
+    BINK(i64_and, .u64 = A.u64 & B.u64)
+    BINK(i64_or, .u64 = A.u64 | B.u64)
+    BINK(i64_xor, .u64 = A.u64 ^ B.u64)
+    BINK(i64_shl, .u64 = A.u64 << (B.u64 & 63))
+    BINK(i64_shr_s, .i64 = A.i64 >> (B.u64 & 63))
+    BINK(i64_shr_u, .u64 = A.u64 >> (B.u64 & 63))
     BIN(i64_rotl, .u64 = rotl64(A.u64, B.u64))
     BIN(i64_rotr, .u64 = rotr64(A.u64, B.u64))
 
@@ -553,6 +598,7 @@ dispatch:
     UN(i64_trunc_sat_f64_u, .u64 = sat_u64(A.f64))
 #undef UN
 #undef BIN
+#undef BINK
 #undef A
 #undef B
 

@@ -31,8 +31,28 @@ typedef struct ctrl {
     uint32_t else_fixup; /* CTRL_IF: the br_unless target word */
 } ctrl;
 
+/* What an operand-stack position holds while lowering. Values are only
+ * written to their own slot when something needs them there: local.get
+ * and constants stay virtual, so `local.get a; local.get b; i32.add`
+ * becomes one instruction reading the locals' slots directly. */
+enum { V_SLOT, V_LOCAL, V_CONST };
+
+typedef struct vval {
+    uint8_t kind;
+    uint8_t wide;     /* V_CONST: 64-bit */
+    uint32_t local;   /* V_LOCAL: the local's slot */
+    uint64_t k;       /* V_CONST: the bits */
+} vval;
+
 typedef struct lowerer {
     const wm_module *m;
+    vval *vs;         /* per stack position (index = slot), nlocals.. */
+    uint32_t capvs;
+    /* The destination word of the last instruction, while it is the last
+     * one: local.set can then retarget it instead of copying. */
+    uint32_t last_dst_word, last_dst_pos;
+    bool last_dst_valid;
+    uint32_t last_op_at; /* word index of the last instruction */
     wm_reader r;
     wm_word *code;
     uint32_t n, cap;
@@ -73,6 +93,32 @@ static const uint8_t fc_binary[8] = {
 #include "opcodes.def"
 };
 
+/* Binary internal op -> its constant-operand form + 1 (0: none). */
+static const uint16_t k_iop[WM_IOP_COUNT] = {
+#define WM_IOP(name, nwords)
+#define WM_IOPBR(cmp)
+#define WM_IOPK(name) [WM_IOP_##name] = WM_IOP_##name##_k + 1,
+#include "iops.def"
+#undef WM_IOPBR
+};
+
+/* i32 comparison (either form) -> the fused compare-and-branch + 1, and
+ * the comparison that holds exactly when it does not (for br_unless). */
+typedef struct cmp_info {
+    uint16_t br, br_k;  /* fused forms + 1 */
+    uint16_t inverse;   /* the negated comparison (slot form) */
+    bool konst;         /* this is the constant-operand form */
+} cmp_info;
+
+#define CMP(c, inv)                                                                 \
+    [WM_IOP_i32_##c] = {WM_IOP_br_##c + 1, WM_IOP_br_##c##_k + 1, WM_IOP_i32_##inv, false}, \
+    [WM_IOP_i32_##c##_k] = {WM_IOP_br_##c + 1, WM_IOP_br_##c##_k + 1, WM_IOP_i32_##inv, true},
+static const cmp_info cmp_table[WM_IOP_COUNT] = {
+    CMP(eq, ne) CMP(ne, eq) CMP(lt_s, ge_s) CMP(lt_u, ge_u) CMP(gt_s, le_s)
+    CMP(gt_u, le_u) CMP(le_s, gt_s) CMP(le_u, gt_u) CMP(ge_s, lt_s) CMP(ge_u, lt_u)
+};
+#undef CMP
+
 /* ---------------------------------------------------------------- emit */
 
 static void emit(lowerer *L, wm_word w) {
@@ -96,12 +142,40 @@ static void emit_op(lowerer *L, wm_iop op, size_t offset) {
     }
     L->pcmap[L->npc++] = L->n;
     L->pcmap[L->npc++] = (uint32_t)offset;
+    L->last_dst_valid = false;
+    L->last_op_at = L->n;
     emit(L, (wm_word)op);
 }
 
+static bool vs_reserve(lowerer *L, uint32_t need) {
+    if (need <= L->capvs) return true;
+    uint32_t cap = L->capvs ? L->capvs : 64;
+    while (cap < need) cap *= 2;
+    vval *v = realloc(L->vs, (size_t)cap * sizeof *v);
+    if (!v) {
+        L->oom = true;
+        return false;
+    }
+    memset(v + L->capvs, 0, (size_t)(cap - L->capvs) * sizeof *v);
+    L->vs = v;
+    L->capvs = cap;
+    return true;
+}
+
+/* Pushes n values that their producer writes to their own slots. */
 static void push(lowerer *L, uint32_t n) {
+    if (!vs_reserve(L, L->h + n + 1)) return;
+    for (uint32_t i = 0; i < n; i++) L->vs[L->h + i].kind = V_SLOT;
     L->h += n;
     if (L->h > L->maxh) L->maxh = L->h;
+}
+
+/* The destination word of an instruction that writes position pos. */
+static void emit_dst(lowerer *L, uint32_t pos) {
+    L->last_dst_word = L->n;
+    emit(L, pos);
+    L->last_dst_pos = pos;
+    L->last_dst_valid = !L->oom;
 }
 
 /* Appends a word that will hold the address of c's end. */
@@ -124,6 +198,131 @@ static void emit_copy(lowerer *L, uint32_t dst, uint32_t src, size_t off) {
     emit_op(L, WM_IOP_copy, off);
     emit(L, dst);
     emit(L, src);
+}
+
+static void emit_const(lowerer *L, uint32_t dst, const vval *v, size_t off) {
+    if (v->wide) {
+        emit_op(L, WM_IOP_const64, off);
+        emit_dst(L, dst);
+        emit(L, (uint32_t)v->k);
+        emit(L, (uint32_t)(v->k >> 32));
+    } else {
+        emit_op(L, WM_IOP_const32, off);
+        emit_dst(L, dst);
+        emit(L, (uint32_t)v->k);
+    }
+}
+
+/* Writes a virtual value to its own slot. */
+static void materialize(lowerer *L, uint32_t pos, size_t off) {
+    if (pos < L->nlocals || L->oom) return;
+    vval *v = &L->vs[pos];
+    if (v->kind == V_LOCAL) emit_copy(L, pos, v->local, off);
+    else if (v->kind == V_CONST) emit_const(L, pos, v, off);
+    v->kind = V_SLOT;
+}
+
+static void materialize_range(lowerer *L, uint32_t from, uint32_t to, size_t off) {
+    for (uint32_t p = from < L->nlocals ? L->nlocals : from; p < to; p++) materialize(L, p, off);
+}
+
+/* Before control flow: every value in its own slot, as branch targets and
+ * block boundaries expect. */
+static void materialize_all(lowerer *L, size_t off) {
+    materialize_range(L, L->nlocals, L->h, off);
+}
+
+/* The slot to read the value at pos from (a local's own slot for a
+ * virtual local.get; constants are written to pos first). */
+static uint32_t use(lowerer *L, uint32_t pos, size_t off) {
+    if (pos < L->nlocals || L->oom) return pos;
+    vval *v = &L->vs[pos];
+    if (v->kind == V_LOCAL) return v->local;
+    if (v->kind == V_CONST) materialize(L, pos, off);
+    return pos;
+}
+
+/* Before local x changes: values still reading x get their own copy. */
+static void materialize_refs(lowerer *L, uint32_t x, uint32_t below, size_t off) {
+    for (uint32_t p = L->nlocals; p < below && !L->oom; p++)
+        if (L->vs[p].kind == V_LOCAL && L->vs[p].local == x) materialize(L, p, off);
+}
+
+static void push_local(lowerer *L, uint32_t x) {
+    push(L, 1);
+    if (!L->oom) {
+        L->vs[L->h - 1].kind = V_LOCAL;
+        L->vs[L->h - 1].local = x;
+    }
+}
+
+static void push_const(lowerer *L, uint64_t k, bool wide) {
+    push(L, 1);
+    if (!L->oom) {
+        L->vs[L->h - 1].kind = V_CONST;
+        L->vs[L->h - 1].k = k;
+        L->vs[L->h - 1].wide = wide;
+    }
+}
+
+/* local.set / local.tee x of the value on top. */
+static void lower_set_local(lowerer *L, uint32_t x, bool tee, size_t off) {
+    uint32_t top = L->h - 1;
+    vval v = L->vs[top];
+    if (v.kind == V_LOCAL && v.local == x) {
+        /* local.get x; local.set x: nothing changes. */
+    } else {
+        bool refs = false;
+        for (uint32_t p = L->nlocals; p < top; p++)
+            if (L->vs[p].kind == V_LOCAL && L->vs[p].local == x) refs = true;
+        if (refs) materialize_refs(L, x, top, off);
+        if (v.kind == V_CONST) {
+            emit_const(L, x, &v, off);
+        } else if (v.kind == V_SLOT && !refs && L->last_dst_valid && L->last_dst_pos == top) {
+            /* The value's producer writes straight into x. */
+            L->code[L->last_dst_word] = x;
+        } else {
+            emit_copy(L, x, use(L, top, off), off);
+        }
+    }
+    L->last_dst_valid = false;
+    if (!tee) {
+        L->h--;
+    } else if (v.kind != V_CONST) {
+        L->vs[top].kind = V_LOCAL;
+        L->vs[top].local = x;
+    }
+}
+
+/* A conditional branch on the value at pos: when the instruction just
+ * emitted is the i32 comparison that computed it, that comparison is
+ * taken back and the branch tests it directly. *op gets the fused branch
+ * (on the negated comparison when `negate`), *x and *y its operand words.
+ * An i32.eqz is folded the same way into a plain br_if/br_unless:
+ * then *op is WM_IOP_br_if or WM_IOP_br_unless and *x the operand. */
+static bool fuse_condition(lowerer *L, uint32_t pos, bool negate, bool to_loop, wm_iop *op,
+                           uint32_t *x, uint32_t *y) {
+    if (!L->last_dst_valid || L->last_dst_pos != pos || L->oom) return false;
+    uint32_t at = L->last_op_at;
+    wm_iop cmp = (wm_iop)L->code[at];
+    if (cmp == WM_IOP_i32_eqz) {
+        /* No br_unless form checks fuel, as a loop's back edge must. */
+        if (to_loop && !negate) return false;
+        *op = negate ? WM_IOP_br_if : WM_IOP_br_unless;
+        *x = L->code[at + 2];
+    } else if (cmp_table[cmp].br) {
+        bool konst = cmp_table[cmp].konst;
+        const cmp_info *ci = &cmp_table[negate ? cmp_table[cmp].inverse : cmp];
+        *op = (wm_iop)((konst ? ci->br_k : ci->br) - 1);
+        *x = L->code[at + 2];
+        *y = L->code[at + 3];
+    } else {
+        return false;
+    }
+    L->n = at;
+    L->npc -= 2;
+    L->last_dst_valid = false;
+    return true;
 }
 
 /* Moves the values a branch to c carries from the stack top into the
@@ -156,6 +355,9 @@ static void emit_jump(lowerer *L, ctrl *c, size_t off) {
 }
 
 static void push_ctrl(lowerer *L, uint8_t kind, uint32_t np, uint32_t nr) {
+    /* A label: code after it is reached from elsewhere too, so no earlier
+     * instruction may be retargeted across it. */
+    L->last_dst_valid = false;
     if (L->nctrl == L->capctrl) {
         uint32_t cap = L->capctrl ? L->capctrl * 2 : 16;
         ctrl *c = realloc(L->ctrls, (size_t)cap * sizeof *c);
@@ -262,8 +464,9 @@ static void lower_br_table(lowerer *L, size_t off) {
         return;
     }
     for (uint32_t i = 0; i <= n; i++) labels[i] = read_u32(L);
+    uint32_t idx = use(L, L->h - 1, off);
     L->h--;
-    uint32_t idx = L->h;
+    materialize_all(L, off);
     emit_op(L, WM_IOP_br_table, off);
     emit(L, idx);
     emit(L, n);
@@ -337,30 +540,46 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
         case 0x02:
         case 0x03:
             read_blocktype(L, &np, &nr);
+            materialize_all(L, off);
             push_ctrl(L, op == 0x02 ? CTRL_BLOCK : CTRL_LOOP, np, nr);
             break;
-        case 0x04:
+        case 0x04: {
             read_blocktype(L, &np, &nr);
+            a = use(L, L->h - 1, off);
             L->h--;
-            emit_op(L, WM_IOP_br_unless, off);
-            emit(L, L->h);
+            materialize_all(L, off);
+            wm_iop fop;
+            uint32_t x, y;
+            if (fuse_condition(L, L->h, true, false, &fop, &x, &y)) {
+                emit_op(L, fop, off);
+                emit(L, x);
+                if (fop != WM_IOP_br_if && fop != WM_IOP_br_unless) emit(L, y);
+            } else {
+                emit_op(L, WM_IOP_br_unless, off);
+                emit(L, a);
+            }
             a = L->n;
             emit(L, NO_FIXUP);
             push_ctrl(L, CTRL_IF, np, nr);
             if (!L->oom) L->ctrls[L->nctrl - 1].else_fixup = a;
             break;
+        }
         case 0x05:
             if (!unreachable) {
+                materialize_all(L, off);
                 emit_op(L, WM_IOP_br, off);
                 emit_fixup(L, top);
             }
             if (top->else_fixup != NO_FIXUP && !L->oom)
                 L->code[top->else_fixup] = L->n;
             top->else_fixup = NO_FIXUP;
-            L->h = top->height + top->nparams;
+            L->h = top->height;
+            push(L, top->nparams);
+            L->last_dst_valid = false;
             unreachable = false;
             break;
         case 0x0B:
+            if (!unreachable) materialize_all(L, off);
             if (top->kind == CTRL_FUNC) {
                 if (!unreachable) {
                     L->h = top->height + top->nresults;
@@ -373,15 +592,17 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             if (top->else_fixup != NO_FIXUP && !L->oom)
                 L->code[top->else_fixup] = L->n;
             patch_chain(L, top->fixups, L->n);
-            L->h = top->height + top->nresults;
-            if (L->h > L->maxh) L->maxh = L->h;
+            L->h = top->height;
+            push(L, top->nresults);
             L->nctrl--;
+            L->last_dst_valid = false;
             unreachable = false;
             break;
         case 0x0C: {
             a = read_u32(L);
             if (a >= L->nctrl) { L->r.failed = true; break; }
             ctrl *c = &L->ctrls[L->nctrl - 1 - a];
+            materialize_all(L, off);
             emit_branch_copies(L, c, off);
             emit_jump(L, c, off);
             unreachable = true;
@@ -391,9 +612,31 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             a = read_u32(L);
             if (a >= L->nctrl) { L->r.failed = true; break; }
             ctrl *c = &L->ctrls[L->nctrl - 1 - a];
+            uint32_t cond = use(L, L->h - 1, off);
             L->h--;
-            uint32_t cond = L->h;
-            if (!branch_needs_copies(L, c) && c->kind != CTRL_FUNC) {
+            materialize_all(L, off);
+            bool direct = !branch_needs_copies(L, c) && c->kind != CTRL_FUNC;
+            wm_iop fop;
+            uint32_t x, y;
+            if (fuse_condition(L, L->h, !direct, direct && c->kind == CTRL_LOOP, &fop, &x, &y)) {
+                emit_op(L, fop, off);
+                emit(L, x);
+                if (fop != WM_IOP_br_if && fop != WM_IOP_br_unless) emit(L, y);
+                if (direct) {
+                    if (c->kind == CTRL_LOOP) {
+                        if (fop == WM_IOP_br_if) L->code[L->last_op_at] = WM_IOP_br_if_loop;
+                        emit(L, c->loop_pc);
+                    } else {
+                        emit_fixup(L, c);
+                    }
+                } else {
+                    b = L->n;
+                    emit(L, 0);
+                    emit_branch_copies(L, c, off);
+                    emit_jump(L, c, off);
+                    if (!L->oom) L->code[b] = L->n;
+                }
+            } else if (direct) {
                 if (c->kind == CTRL_LOOP) {
                     emit_op(L, WM_IOP_br_if_loop, off);
                     emit(L, cond);
@@ -419,6 +662,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             unreachable = true;
             break;
         case 0x0F:
+            materialize_all(L, off);
             emit_branch_copies(L, &L->ctrls[0], off);
             emit_op(L, WM_IOP_return, off);
             unreachable = true;
@@ -427,6 +671,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             a = read_u32(L);
             if (a >= m->nfuncs) { L->r.failed = true; break; }
             const wm_functype *t = wm_func_type(m, a);
+            materialize_range(L, L->h - t->nparams, L->h, off);
             L->h -= t->nparams;
             emit_op(L, WM_IOP_call, off);
             emit(L, a);
@@ -440,8 +685,9 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             b = read_u32(L);
             if (a >= m->ntypes) { L->r.failed = true; break; }
             const wm_functype *t = &m->types[a];
+            uint32_t idx = use(L, L->h - 1, off);
             L->h--;
-            uint32_t idx = L->h;
+            materialize_range(L, L->h - t->nparams, L->h, off);
             L->h -= t->nparams;
             emit_op(L, WM_IOP_call_indirect, off);
             emit(L, a);
@@ -461,123 +707,114 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                 a = read_u32(L);
                 wm_read_bytes(&L->r, a, &types);
             }
-            L->h -= 3;
-            emit_op(L, WM_IOP_select, off);
-            emit(L, L->h);
-            emit(L, L->h + 2);
-            emit(L, L->h + 1);
-            push(L, 1);
+            {
+                uint32_t c = use(L, L->h - 1, off);
+                uint32_t vb = use(L, L->h - 2, off);
+                uint32_t va = use(L, L->h - 3, off);
+                L->h -= 3;
+                emit_op(L, WM_IOP_select, off);
+                emit_dst(L, L->h);
+                emit(L, va);
+                emit(L, vb);
+                emit(L, c);
+                push(L, 1);
+            }
             break;
         case 0x20:
-            a = read_u32(L);
-            emit_copy(L, L->h, a, off);
-            push(L, 1);
+            push_local(L, read_u32(L));
             break;
         case 0x21:
-            a = read_u32(L);
-            L->h--;
-            emit_copy(L, a, L->h, off);
-            break;
         case 0x22:
-            a = read_u32(L);
-            emit_copy(L, a, L->h - 1, off);
+            lower_set_local(L, read_u32(L), op == 0x22, off);
             break;
         case 0x23:
             a = read_u32(L);
             emit_op(L, WM_IOP_global_get, off);
-            emit(L, L->h);
+            emit_dst(L, L->h);
             emit(L, a);
             push(L, 1);
             break;
         case 0x24:
             a = read_u32(L);
+            b = use(L, L->h - 1, off);
             L->h--;
             emit_op(L, WM_IOP_global_set, off);
             emit(L, a);
-            emit(L, L->h);
+            emit(L, b);
             break;
         case 0x25:
             a = read_u32(L);
+            b = use(L, L->h - 1, off);
             emit_op(L, WM_IOP_table_get, off);
-            emit(L, L->h - 1);
-            emit(L, L->h - 1);
+            emit_dst(L, L->h - 1);
+            emit(L, b);
             emit(L, a);
+            L->vs[L->h - 1].kind = V_SLOT;
             break;
-        case 0x26:
+        case 0x26: {
             a = read_u32(L);
+            uint32_t v = use(L, L->h - 1, off);
+            b = use(L, L->h - 2, off);
             L->h -= 2;
             emit_op(L, WM_IOP_table_set, off);
             emit(L, a);
-            emit(L, L->h);
-            emit(L, L->h + 1);
+            emit(L, b);
+            emit(L, v);
             break;
+        }
         case 0x3F:
             read_u8(L);
             emit_op(L, WM_IOP_memory_size, off);
-            emit(L, L->h);
+            emit_dst(L, L->h);
             push(L, 1);
             break;
         case 0x40:
             read_u8(L);
+            a = use(L, L->h - 1, off);
             emit_op(L, WM_IOP_memory_grow, off);
-            emit(L, L->h - 1);
-            emit(L, L->h - 1);
+            emit_dst(L, L->h - 1);
+            emit(L, a);
+            L->vs[L->h - 1].kind = V_SLOT;
             break;
         case 0x41: {
             int32_t v;
             wm_read_s32(&L->r, &v);
-            emit_op(L, WM_IOP_const32, off);
-            emit(L, L->h);
-            emit(L, (uint32_t)v);
-            push(L, 1);
+            push_const(L, (uint32_t)v, false);
             break;
         }
         case 0x42: {
             int64_t v;
             wm_read_s64(&L->r, &v);
-            emit_op(L, WM_IOP_const64, off);
-            emit(L, L->h);
-            emit(L, (uint32_t)(uint64_t)v);
-            emit(L, (uint32_t)((uint64_t)v >> 32));
-            push(L, 1);
+            push_const(L, (uint64_t)v, true);
             break;
         }
         case 0x43: {
             uint32_t v;
             wm_read_f32_bits(&L->r, &v);
-            emit_op(L, WM_IOP_const32, off);
-            emit(L, L->h);
-            emit(L, v);
-            push(L, 1);
+            push_const(L, v, false);
             break;
         }
         case 0x44: {
             uint64_t v;
             wm_read_f64_bits(&L->r, &v);
-            emit_op(L, WM_IOP_const64, off);
-            emit(L, L->h);
-            emit(L, (uint32_t)v);
-            emit(L, (uint32_t)(v >> 32));
-            push(L, 1);
+            push_const(L, v, true);
             break;
         }
         case 0xD0:
             read_u8(L);
-            emit_op(L, WM_IOP_const64, off);
-            emit(L, L->h);
-            emit(L, 0);
-            emit(L, 0);
-            push(L, 1);
+            push_const(L, 0, true);
             break;
         case 0xD1:
+            a = use(L, L->h - 1, off);
             emit_op(L, WM_IOP_ref_is_null, off);
-            emit(L, L->h - 1);
-            emit(L, L->h - 1);
+            emit_dst(L, L->h - 1);
+            emit(L, a);
+            L->vs[L->h - 1].kind = V_SLOT;
             break;
         case 0xD2:
             a = read_u32(L);
             emit_op(L, WM_IOP_ref_func, off);
-            emit(L, L->h);
+            emit_dst(L, L->h);
             emit(L, a);
             push(L, 1);
             break;
@@ -585,18 +822,25 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             uint32_t sub = read_u32(L);
             if (sub < 8) {
                 if (fc_binary[sub]) {
+                    b = use(L, L->h - 1, off);
+                    a = use(L, L->h - 2, off);
                     L->h--;
                     emit_op(L, (wm_iop)fc_iop[sub], off);
-                    emit(L, L->h - 1);
-                    emit(L, L->h - 1);
-                    emit(L, L->h);
+                    emit_dst(L, L->h - 1);
+                    emit(L, a);
+                    emit(L, b);
                 } else {
+                    a = use(L, L->h - 1, off);
                     emit_op(L, (wm_iop)fc_iop[sub], off);
-                    emit(L, L->h - 1);
-                    emit(L, L->h - 1);
+                    emit_dst(L, L->h - 1);
+                    emit(L, a);
                 }
+                L->vs[L->h - 1].kind = V_SLOT;
                 break;
             }
+            /* The bulk operations are rare: their operands go to their
+             * own slots, and they keep the simple stack form. */
+            materialize_range(L, L->h >= 3 ? L->h - 3 : 0, L->h, off);
             switch (sub) {
             case 8: /* memory.init seg mem */
                 a = read_u32(L);
@@ -692,29 +936,49 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
         default:
             if (memop_iop[op]) {
                 read_u32(L); /* alignment hint: irrelevant on this host */
-                a = read_u32(L);
-                emit_op(L, (wm_iop)(memop_iop[op] - 1), off);
+                uint32_t offset = read_u32(L);
                 if (memop_store[op]) {
+                    uint32_t v = use(L, L->h - 1, off);
+                    a = use(L, L->h - 2, off);
                     L->h -= 2;
-                    emit(L, L->h);
-                    emit(L, L->h + 1);
+                    emit_op(L, (wm_iop)(memop_iop[op] - 1), off);
+                    emit(L, a);
+                    emit(L, v);
                 } else {
-                    emit(L, L->h - 1);
-                    emit(L, L->h - 1);
+                    a = use(L, L->h - 1, off);
+                    emit_op(L, (wm_iop)(memop_iop[op] - 1), off);
+                    emit_dst(L, L->h - 1);
+                    emit(L, a);
+                    L->vs[L->h - 1].kind = V_SLOT;
                 }
-                emit(L, a);
+                emit(L, offset);
             } else if (simple_iop[op]) {
                 wm_iop iop = (wm_iop)(simple_iop[op] - 1);
-                emit_op(L, iop, off);
-                if (simple_binary[op]) {
+                const vval *vb = &L->vs[L->h - 1];
+                if (simple_binary[op] && k_iop[iop] && vb->kind == V_CONST &&
+                    (!vb->wide || (int64_t)vb->k == (int64_t)(int32_t)(uint32_t)vb->k)) {
+                    uint32_t k = (uint32_t)vb->k;
+                    a = use(L, L->h - 2, off);
                     L->h--;
-                    emit(L, L->h - 1);
-                    emit(L, L->h - 1);
-                    emit(L, L->h);
+                    emit_op(L, (wm_iop)(k_iop[iop] - 1), off);
+                    emit_dst(L, L->h - 1);
+                    emit(L, a);
+                    emit(L, k);
+                } else if (simple_binary[op]) {
+                    b = use(L, L->h - 1, off);
+                    a = use(L, L->h - 2, off);
+                    L->h--;
+                    emit_op(L, iop, off);
+                    emit_dst(L, L->h - 1);
+                    emit(L, a);
+                    emit(L, b);
                 } else {
-                    emit(L, L->h - 1);
-                    emit(L, L->h - 1);
+                    a = use(L, L->h - 1, off);
+                    emit_op(L, iop, off);
+                    emit_dst(L, L->h - 1);
+                    emit(L, a);
                 }
+                L->vs[L->h - 1].kind = V_SLOT;
             } else {
                 /* Validation rejects every other opcode. */
                 L->r.failed = true;
@@ -741,9 +1005,11 @@ wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
     wm_reader_init(&L.r, m->bytes, code->body, code->end);
     L.nlocals = ft->nparams + code->nlocals;
     L.h = L.maxh = L.nlocals;
+    vs_reserve(&L, L.nlocals + 16);
     if (L.maxh < ft->nresults) L.maxh = ft->nresults;
 
-    wb_status st = lower_body(&L, ft);
+    wb_status st = L.oom ? WB_ERR_NOMEM : lower_body(&L, ft);
+    free(L.vs);
     if (st != WB_OK) {
         free(L.code);
         free(L.pcmap);
