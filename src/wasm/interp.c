@@ -122,6 +122,58 @@ static inline uint32_t rotr32(uint32_t x, uint32_t n) { n &= 31; return (x >> n)
 static inline uint64_t rotl64(uint64_t x, uint64_t n) { n &= 63; return (x << n) | (x >> ((64 - n) & 63)); }
 static inline uint64_t rotr64(uint64_t x, uint64_t n) { n &= 63; return (x >> n) | (x << ((64 - n) & 63)); }
 
+/* ------------------------------------------------------ op profiling */
+
+#ifdef WM_PROFILE_OPS
+/* A developer's aid (cmake -DWB_PROFILE_OPS=ON): counts executed internal
+ * instructions and pairs of consecutive ones, printed at exit, to find
+ * what superinstructions would pay. Never in a normal build. */
+#include <stdlib.h>
+static const char *const wm_prof_names[WM_IOP_COUNT] = {
+#define WM_IOP(name, nwords) [WM_IOP_##name] = #name,
+#include "iops.def"
+};
+static uint64_t wm_prof_single[WM_IOP_COUNT];
+static uint64_t wm_prof_pair[WM_IOP_COUNT][WM_IOP_COUNT];
+static unsigned wm_prof_prev;
+
+static void wm_prof_report(void) {
+    uint64_t total = 0;
+    for (int i = 0; i < WM_IOP_COUNT; i++) total += wm_prof_single[i];
+    fprintf(stderr, "wasmbox: %llu instructions executed\n", (unsigned long long)total);
+    for (int round = 0; round < 2; round++) {
+        fprintf(stderr, round ? "top pairs:\n" : "top instructions:\n");
+        for (int k = 0; k < 25; k++) {
+            uint64_t best = 0;
+            int bi = -1, bj = -1;
+            for (int i = 0; i < WM_IOP_COUNT; i++) {
+                if (!round) {
+                    if (wm_prof_single[i] > best) { best = wm_prof_single[i]; bi = i; }
+                    continue;
+                }
+                for (int j = 0; j < WM_IOP_COUNT; j++)
+                    if (wm_prof_pair[i][j] > best) { best = wm_prof_pair[i][j]; bi = i; bj = j; }
+            }
+            if (bi < 0) break;
+            fprintf(stderr, "  %5.2f%%  %s%s%s\n", 100.0 * (double)best / (double)(total ? total : 1),
+                    wm_prof_names[bi], round ? " -> " : "", round ? wm_prof_names[bj] : "");
+            if (round) wm_prof_pair[bi][bj] = 0; else wm_prof_single[bi] = 0;
+        }
+    }
+}
+
+static inline void wm_prof_count(unsigned op) {
+    static int registered;
+    if (!registered) { registered = 1; atexit(wm_prof_report); }
+    wm_prof_single[op]++;
+    wm_prof_pair[wm_prof_prev][op]++;
+    wm_prof_prev = op;
+}
+#define WM_PROF(op) wm_prof_count(op)
+#else
+#define WM_PROF(op) ((void)0)
+#endif
+
 /* -------------------------------------------------------------- the loop */
 
 wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp) {
@@ -131,7 +183,7 @@ wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp) {
 #include "iops.def"
     };
 #define CASE(name) L_##name:
-#define DISPATCH() goto *labels[*pc]
+#define DISPATCH() do { WM_PROF(*pc); goto *labels[*pc]; } while (0)
 #else
 #define CASE(name) case WM_IOP_##name:
 #define DISPATCH() goto dispatch
