@@ -255,6 +255,9 @@ dispatch:
         DISPATCH();
     }
 
+    CASE(return1)
+        fp[0] = S(1);
+        /* fall through */
     CASE(return)
         if (fsp == fsp_base) goto done;
         fsp--;
@@ -377,6 +380,24 @@ dispatch:
     LOAD(i64_load32_s, int32_t, i64, (int64_t))
     LOAD(i64_load32_u, uint32_t, u64, (uint64_t))
 #undef LOAD
+    /* Indexed loads: D A B OFF, the address u32(A + B) + OFF. */
+#define LOADX(name, ctype, member, cast)                                    \
+    CASE(name##_x) {                                                        \
+        ctype v;                                                            \
+        ex->trap_pc = pc;                                                   \
+        memcpy(&v, mem + (uint64_t)(uint32_t)(S(2).u32 + S(3).u32) + W(4), sizeof v); \
+        S(1).member = cast v;                                               \
+        NEXT(5);                                                            \
+    }
+    LOADX(i32_load, uint32_t, u32, )
+    LOADX(i64_load, uint64_t, u64, )
+    LOADX(f32_load, uint32_t, u32, )
+    LOADX(f64_load, uint64_t, u64, )
+    LOADX(i32_load8_u, uint8_t, u32, (uint32_t))
+    LOADX(i32_load8_s, int8_t, i32, (int32_t))
+    LOADX(i32_load16_u, uint16_t, u32, (uint32_t))
+    LOADX(i32_load16_s, int16_t, i32, (int32_t))
+#undef LOADX
 
     /* Stores: A V OFF. */
 #define STORE(name, ctype, member)                      \
@@ -396,6 +417,35 @@ dispatch:
     STORE(i64_store16, uint16_t, u64)
     STORE(i64_store32, uint32_t, u64)
 #undef STORE
+    /* Indexed stores: A B V OFF. */
+#define STOREX(name, ctype, member)                                         \
+    CASE(name##_x) {                                                        \
+        ctype v = (ctype)S(3).member;                                       \
+        ex->trap_pc = pc;                                                   \
+        memcpy(mem + (uint64_t)(uint32_t)(S(1).u32 + S(2).u32) + W(4), &v, sizeof v); \
+        NEXT(5);                                                            \
+    }
+    STOREX(i32_store, uint32_t, u32)
+    STOREX(i64_store, uint64_t, u64)
+    STOREX(f32_store, uint32_t, u32)
+    STOREX(f64_store, uint64_t, u64)
+    STOREX(i32_store8, uint8_t, u32)
+    STOREX(i32_store16, uint16_t, u32)
+#undef STOREX
+    /* Stores of a constant: A K OFF (K sign-extended from 32 bits). */
+#define STOREK(name, ctype)                                                 \
+    CASE(name##_k) {                                                        \
+        ctype v = (ctype)(int64_t)(int32_t)W(2);                            \
+        ex->trap_pc = pc;                                                   \
+        memcpy(MEMADDR(1, 3), &v, sizeof v);                                \
+        NEXT(4);                                                            \
+    }
+    STOREK(i32_store, uint32_t)
+    STOREK(i32_store8, uint8_t)
+    STOREK(i32_store16, uint16_t)
+    STOREK(i64_store, uint64_t)
+    STOREK(i64_store32, uint32_t)
+#undef STOREK
 
     CASE(memory_size) S(1).u64 = inst->mem0->pages; NEXT(2);
     CASE(memory_grow)
@@ -451,7 +501,18 @@ dispatch:
     BRCMP(le_u, A.u32 <= B.u32)
     BRCMP(ge_s, A.i32 >= B.i32)
     BRCMP(ge_u, A.u32 >= B.u32)
+    BRCMP(i64_eq, A.u64 == B.u64)
+    BRCMP(i64_ne, A.u64 != B.u64)
+    BRCMP(i64_lt_s, A.i64 < B.i64)
+    BRCMP(i64_lt_u, A.u64 < B.u64)
+    BRCMP(i64_gt_s, A.i64 > B.i64)
+    BRCMP(i64_gt_u, A.u64 > B.u64)
+    BRCMP(i64_le_s, A.i64 <= B.i64)
+    BRCMP(i64_le_u, A.u64 <= B.u64)
+    BRCMP(i64_ge_s, A.i64 >= B.i64)
+    BRCMP(i64_ge_u, A.u64 >= B.u64)
 #undef BRCMP
+    CASE(i32_add_shl) S(1).u32 = S(2).u32 + (S(3).u32 << (W(4) & 31)); NEXT(5);
     UN(i32_eqz, .u64 = A.u32 == 0)
     BINK(i32_eq, .u64 = A.u32 == B.u32)
     BINK(i32_ne, .u64 = A.u32 != B.u32)
@@ -464,16 +525,16 @@ dispatch:
     BINK(i32_ge_s, .u64 = A.i32 >= B.i32)
     BINK(i32_ge_u, .u64 = A.u32 >= B.u32)
     UN(i64_eqz, .u64 = A.u64 == 0)
-    BIN(i64_eq, .u64 = A.u64 == B.u64)
-    BIN(i64_ne, .u64 = A.u64 != B.u64)
-    BIN(i64_lt_s, .u64 = A.i64 < B.i64)
-    BIN(i64_lt_u, .u64 = A.u64 < B.u64)
-    BIN(i64_gt_s, .u64 = A.i64 > B.i64)
-    BIN(i64_gt_u, .u64 = A.u64 > B.u64)
-    BIN(i64_le_s, .u64 = A.i64 <= B.i64)
-    BIN(i64_le_u, .u64 = A.u64 <= B.u64)
-    BIN(i64_ge_s, .u64 = A.i64 >= B.i64)
-    BIN(i64_ge_u, .u64 = A.u64 >= B.u64)
+    BINK(i64_eq, .u64 = A.u64 == B.u64)
+    BINK(i64_ne, .u64 = A.u64 != B.u64)
+    BINK(i64_lt_s, .u64 = A.i64 < B.i64)
+    BINK(i64_lt_u, .u64 = A.u64 < B.u64)
+    BINK(i64_gt_s, .u64 = A.i64 > B.i64)
+    BINK(i64_gt_u, .u64 = A.u64 > B.u64)
+    BINK(i64_le_s, .u64 = A.i64 <= B.i64)
+    BINK(i64_le_u, .u64 = A.u64 <= B.u64)
+    BINK(i64_ge_s, .u64 = A.i64 >= B.i64)
+    BINK(i64_ge_u, .u64 = A.u64 >= B.u64)
     BIN(f32_eq, .u64 = A.f32 == B.f32)
     BIN(f32_ne, .u64 = A.f32 != B.f32)
     BIN(f32_lt, .u64 = A.f32 < B.f32)

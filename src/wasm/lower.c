@@ -97,9 +97,13 @@ static const uint8_t fc_binary[8] = {
 static const uint16_t k_iop[WM_IOP_COUNT] = {
 #define WM_IOP(name, nwords)
 #define WM_IOPBR(cmp)
+#define WM_IOPMX(name)
+#define WM_IOPSK(name)
 #define WM_IOPK(name) [WM_IOP_##name] = WM_IOP_##name##_k + 1,
 #include "iops.def"
 #undef WM_IOPBR
+#undef WM_IOPMX
+#undef WM_IOPSK
 };
 
 /* i32 comparison (either form) -> the fused compare-and-branch + 1, and
@@ -113,11 +117,42 @@ typedef struct cmp_info {
 #define CMP(c, inv)                                                                 \
     [WM_IOP_i32_##c] = {WM_IOP_br_##c + 1, WM_IOP_br_##c##_k + 1, WM_IOP_i32_##inv, false}, \
     [WM_IOP_i32_##c##_k] = {WM_IOP_br_##c + 1, WM_IOP_br_##c##_k + 1, WM_IOP_i32_##inv, true},
+#define CMP64(c, inv)                                                                 \
+    [WM_IOP_i64_##c] = {WM_IOP_br_i64_##c + 1, WM_IOP_br_i64_##c##_k + 1, WM_IOP_i64_##inv, false}, \
+    [WM_IOP_i64_##c##_k] = {WM_IOP_br_i64_##c + 1, WM_IOP_br_i64_##c##_k + 1, WM_IOP_i64_##inv, true},
 static const cmp_info cmp_table[WM_IOP_COUNT] = {
     CMP(eq, ne) CMP(ne, eq) CMP(lt_s, ge_s) CMP(lt_u, ge_u) CMP(gt_s, le_s)
     CMP(gt_u, le_u) CMP(le_s, gt_s) CMP(le_u, gt_u) CMP(ge_s, lt_s) CMP(ge_u, lt_u)
+    CMP64(eq, ne) CMP64(ne, eq) CMP64(lt_s, ge_s) CMP64(lt_u, ge_u) CMP64(gt_s, le_s)
+    CMP64(gt_u, le_u) CMP64(le_s, gt_s) CMP64(le_u, gt_u) CMP64(ge_s, lt_s) CMP64(ge_u, lt_u)
 };
 #undef CMP
+#undef CMP64
+
+/* Memory op -> its indexed form (address = slot + slot) + 1, and its
+ * constant-value form for stores + 1. */
+static const uint16_t memx_iop[WM_IOP_COUNT] = {
+#define WM_IOP(name, nwords)
+#define WM_IOPK(name)
+#define WM_IOPBR(cmp)
+#define WM_IOPSK(name)
+#define WM_IOPMX(name) [WM_IOP_##name] = WM_IOP_##name##_x + 1,
+#include "iops.def"
+#undef WM_IOPK
+#undef WM_IOPBR
+#undef WM_IOPSK
+};
+static const uint16_t storek_iop[WM_IOP_COUNT] = {
+#define WM_IOP(name, nwords)
+#define WM_IOPK(name)
+#define WM_IOPBR(cmp)
+#define WM_IOPMX(name)
+#define WM_IOPSK(name) [WM_IOP_##name] = WM_IOP_##name##_k + 1,
+#include "iops.def"
+#undef WM_IOPK
+#undef WM_IOPBR
+#undef WM_IOPMX
+};
 
 /* ---------------------------------------------------------------- emit */
 
@@ -294,6 +329,20 @@ static void lower_set_local(lowerer *L, uint32_t x, bool tee, size_t off) {
     }
 }
 
+/* When the instruction just emitted is `op` and wrote position pos (a
+ * stack temporary that only the instruction being lowered reads), takes
+ * it back and returns the word index where it started (its operand
+ * words stay readable there until overwritten); else returns 0. */
+static uint32_t take_back(lowerer *L, wm_iop op, uint32_t pos) {
+    if (!L->last_dst_valid || L->last_dst_pos != pos || L->oom) return 0;
+    uint32_t at = L->last_op_at;
+    if ((wm_iop)L->code[at] != op) return 0;
+    L->n = at;
+    L->npc -= 2;
+    L->last_dst_valid = false;
+    return at + 1; /* + 1: never 0 */
+}
+
 /* A conditional branch on the value at pos: when the instruction just
  * emitted is the i32 comparison that computed it, that comparison is
  * taken back and the branch tests it directly. *op gets the fused branch
@@ -352,6 +401,19 @@ static void emit_jump(lowerer *L, ctrl *c, size_t off) {
         emit_op(L, WM_IOP_br, off);
         emit_fixup(L, c);
     }
+}
+
+/* A whole branch to c: the copies of the values it carries, then the
+ * jump. Returning one value that is not in slot 0 yet is one
+ * instruction. */
+static void emit_branch(lowerer *L, ctrl *c, size_t off) {
+    if (c->kind == CTRL_FUNC && c->nresults == 1 && L->h - 1 != 0) {
+        emit_op(L, WM_IOP_return1, off);
+        emit(L, L->h - 1);
+        return;
+    }
+    emit_branch_copies(L, c, off);
+    emit_jump(L, c, off);
 }
 
 static void push_ctrl(lowerer *L, uint8_t kind, uint32_t np, uint32_t nr) {
@@ -490,8 +552,7 @@ static void lower_br_table(lowerer *L, size_t off) {
         uint32_t depth = labels[i];
         if (!stub_of[depth]) {
             stub_of[depth] = L->n;
-            emit_branch_copies(L, c, off);
-            emit_jump(L, c, off);
+            emit_branch(L, c, off);
             if (L->oom) goto done;
         }
         L->code[base + i] = stub_of[depth];
@@ -583,8 +644,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             if (top->kind == CTRL_FUNC) {
                 if (!unreachable) {
                     L->h = top->height + top->nresults;
-                    emit_branch_copies(L, top, off);
-                    emit_op(L, WM_IOP_return, off);
+                    emit_branch(L, top, off);
                 }
                 L->nctrl--;
                 break;
@@ -603,8 +663,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             if (a >= L->nctrl) { L->r.failed = true; break; }
             ctrl *c = &L->ctrls[L->nctrl - 1 - a];
             materialize_all(L, off);
-            emit_branch_copies(L, c, off);
-            emit_jump(L, c, off);
+            emit_branch(L, c, off);
             unreachable = true;
             break;
         }
@@ -632,8 +691,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                 } else {
                     b = L->n;
                     emit(L, 0);
-                    emit_branch_copies(L, c, off);
-                    emit_jump(L, c, off);
+                    emit_branch(L, c, off);
                     if (!L->oom) L->code[b] = L->n;
                 }
             } else if (direct) {
@@ -651,8 +709,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                 emit(L, cond);
                 b = L->n;
                 emit(L, 0);
-                emit_branch_copies(L, c, off);
-                emit_jump(L, c, off);
+                emit_branch(L, c, off);
                 if (!L->oom) L->code[b] = L->n;
             }
             break;
@@ -663,8 +720,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             break;
         case 0x0F:
             materialize_all(L, off);
-            emit_branch_copies(L, &L->ctrls[0], off);
-            emit_op(L, WM_IOP_return, off);
+            emit_branch(L, &L->ctrls[0], off);
             unreachable = true;
             break;
         case 0x10: {
@@ -937,16 +993,47 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             if (memop_iop[op]) {
                 read_u32(L); /* alignment hint: irrelevant on this host */
                 uint32_t offset = read_u32(L);
-                if (memop_store[op]) {
-                    uint32_t v = use(L, L->h - 1, off);
+                wm_iop mop = (wm_iop)(memop_iop[op] - 1);
+                const vval *vv = &L->vs[L->h - 1];
+                uint32_t at;
+                if (memop_store[op] && storek_iop[mop] && vv->kind == V_CONST &&
+                    (!vv->wide || (int64_t)vv->k == (int64_t)(int32_t)(uint32_t)vv->k)) {
+                    uint32_t k = (uint32_t)vv->k;
                     a = use(L, L->h - 2, off);
                     L->h -= 2;
-                    emit_op(L, (wm_iop)(memop_iop[op] - 1), off);
+                    emit_op(L, (wm_iop)(storek_iop[mop] - 1), off);
                     emit(L, a);
-                    emit(L, v);
+                    emit(L, k);
+                } else if (memop_store[op]) {
+                    uint32_t v = use(L, L->h - 1, off);
+                    /* The address an i32.add just computed: fold it in
+                     * (only when the value needed no code of its own). */
+                    if (memx_iop[mop] && L->vs[L->h - 1].kind != V_SLOT &&
+                        (at = take_back(L, WM_IOP_i32_add, L->h - 2)) != 0) {
+                        uint32_t x = L->code[at + 1], y = L->code[at + 2];
+                        L->h -= 2;
+                        emit_op(L, (wm_iop)(memx_iop[mop] - 1), off);
+                        emit(L, x);
+                        emit(L, y);
+                        emit(L, v);
+                    } else {
+                        a = use(L, L->h - 2, off);
+                        L->h -= 2;
+                        emit_op(L, mop, off);
+                        emit(L, a);
+                        emit(L, v);
+                    }
+                } else if (memx_iop[mop] &&
+                           (at = take_back(L, WM_IOP_i32_add, L->h - 1)) != 0) {
+                    uint32_t x = L->code[at + 1], y = L->code[at + 2];
+                    emit_op(L, (wm_iop)(memx_iop[mop] - 1), off);
+                    emit_dst(L, L->h - 1);
+                    emit(L, x);
+                    emit(L, y);
+                    L->vs[L->h - 1].kind = V_SLOT;
                 } else {
                     a = use(L, L->h - 1, off);
-                    emit_op(L, (wm_iop)(memop_iop[op] - 1), off);
+                    emit_op(L, mop, off);
                     emit_dst(L, L->h - 1);
                     emit(L, a);
                     L->vs[L->h - 1].kind = V_SLOT;
@@ -967,11 +1054,30 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                 } else if (simple_binary[op]) {
                     b = use(L, L->h - 1, off);
                     a = use(L, L->h - 2, off);
+                    uint32_t at = 0;
+                    /* base + (i << k): one instruction (the shift is the
+                     * instruction just emitted; i32.add commutes). */
+                    if (iop == WM_IOP_i32_add && b == L->h - 1 &&
+                        (at = take_back(L, WM_IOP_i32_shl_k, L->h - 1)) != 0) {
+                        /* a stays a: the shift wrote b's slot */
+                    } else if (iop == WM_IOP_i32_add && a == L->h - 2 &&
+                               (at = take_back(L, WM_IOP_i32_shl_k, L->h - 2)) != 0) {
+                        a = b;
+                    }
                     L->h--;
-                    emit_op(L, iop, off);
-                    emit_dst(L, L->h - 1);
-                    emit(L, a);
-                    emit(L, b);
+                    if (at) {
+                        uint32_t x = L->code[at + 1], k = L->code[at + 2];
+                        emit_op(L, WM_IOP_i32_add_shl, off);
+                        emit_dst(L, L->h - 1);
+                        emit(L, a);
+                        emit(L, x);
+                        emit(L, k);
+                    } else {
+                        emit_op(L, iop, off);
+                        emit_dst(L, L->h - 1);
+                        emit(L, a);
+                        emit(L, b);
+                    }
                 } else {
                     a = use(L, L->h - 1, off);
                     emit_op(L, iop, off);
