@@ -176,15 +176,36 @@ static inline void wm_prof_count(unsigned op) {
 
 /* -------------------------------------------------------------- the loop */
 
-wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp) {
+#if defined(WM_COMPUTED_GOTO) && !defined(WM_PROFILE_OPS)
+/* Direct threading: once a function is lowered, each opcode word is
+ * replaced by its handler's distance from the first handler, so that
+ * dispatch is one add and one indirect jump, without a table load. */
+#define WM_THREADED 1
+#endif
+
+wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp, wm_lowered *thread) {
 #ifdef WM_COMPUTED_GOTO
     static const void *const labels[WM_IOP_COUNT] = {
 #define WM_IOP(name, nwords) [WM_IOP_##name] = &&L_##name,
 #include "iops.def"
     };
 #define CASE(name) L_##name:
-#define DISPATCH() do { WM_PROF(*pc); goto *labels[*pc]; } while (0)
+#ifdef WM_THREADED
+#define DISPATCH() goto *(const void *)((const char *)&&L_unreachable + (int32_t)*pc)
 #else
+#define DISPATCH() do { WM_PROF(*pc); goto *labels[*pc]; } while (0)
+#endif
+    if (UNLIKELY(thread != NULL)) {
+#ifdef WM_THREADED
+        for (uint32_t i = 0; i < thread->npcmap; i++) {
+            wm_word *w = &thread->code[thread->pcmap[2 * i]];
+            *w = (wm_word)(int32_t)((const char *)labels[*w] - (const char *)&&L_unreachable);
+        }
+#endif
+        return WB_OK;
+    }
+#else
+    if (thread != NULL) return WB_OK;
 #define CASE(name) case WM_IOP_##name:
 #define DISPATCH() goto dispatch
 #endif

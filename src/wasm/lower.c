@@ -19,6 +19,7 @@
 #include "reader.h"
 
 #define NO_FIXUP UINT32_MAX
+#define WM_POOL_MAX 32
 
 enum { CTRL_BLOCK, CTRL_LOOP, CTRL_IF, CTRL_FUNC };
 
@@ -62,6 +63,13 @@ typedef struct lowerer {
     uint32_t nctrl, capctrl;
     uint32_t h, maxh;
     uint32_t nlocals;
+    /* Constants used inside loops live in slots of their own right after
+     * the locals, written once by a prologue: a loop then reads them like
+     * locals instead of rebuilding them on every iteration. */
+    uint32_t npool;
+    uint64_t pool[WM_POOL_MAX];
+    bool pool_wide[WM_POOL_MAX];
+    uint32_t base;    /* first operand-stack slot: nlocals + npool */
     bool oom;
 } lowerer;
 
@@ -250,7 +258,7 @@ static void emit_const(lowerer *L, uint32_t dst, const vval *v, size_t off) {
 
 /* Writes a virtual value to its own slot. */
 static void materialize(lowerer *L, uint32_t pos, size_t off) {
-    if (pos < L->nlocals || L->oom) return;
+    if (pos < L->base || L->oom) return;
     vval *v = &L->vs[pos];
     if (v->kind == V_LOCAL) emit_copy(L, pos, v->local, off);
     else if (v->kind == V_CONST) emit_const(L, pos, v, off);
@@ -258,19 +266,19 @@ static void materialize(lowerer *L, uint32_t pos, size_t off) {
 }
 
 static void materialize_range(lowerer *L, uint32_t from, uint32_t to, size_t off) {
-    for (uint32_t p = from < L->nlocals ? L->nlocals : from; p < to; p++) materialize(L, p, off);
+    for (uint32_t p = from < L->base ? L->base : from; p < to; p++) materialize(L, p, off);
 }
 
 /* Before control flow: every value in its own slot, as branch targets and
  * block boundaries expect. */
 static void materialize_all(lowerer *L, size_t off) {
-    materialize_range(L, L->nlocals, L->h, off);
+    materialize_range(L, L->base, L->h, off);
 }
 
 /* The slot to read the value at pos from (a local's own slot for a
  * virtual local.get; constants are written to pos first). */
 static uint32_t use(lowerer *L, uint32_t pos, size_t off) {
-    if (pos < L->nlocals || L->oom) return pos;
+    if (pos < L->base || L->oom) return pos;
     vval *v = &L->vs[pos];
     if (v->kind == V_LOCAL) return v->local;
     if (v->kind == V_CONST) materialize(L, pos, off);
@@ -279,7 +287,7 @@ static uint32_t use(lowerer *L, uint32_t pos, size_t off) {
 
 /* Before local x changes: values still reading x get their own copy. */
 static void materialize_refs(lowerer *L, uint32_t x, uint32_t below, size_t off) {
-    for (uint32_t p = L->nlocals; p < below && !L->oom; p++)
+    for (uint32_t p = L->base; p < below && !L->oom; p++)
         if (L->vs[p].kind == V_LOCAL && L->vs[p].local == x) materialize(L, p, off);
 }
 
@@ -292,6 +300,11 @@ static void push_local(lowerer *L, uint32_t x) {
 }
 
 static void push_const(lowerer *L, uint64_t k, bool wide) {
+    for (uint32_t i = 0; i < L->npool; i++)
+        if (L->pool[i] == k && L->pool_wide[i] == wide) {
+            push_local(L, L->nlocals + i);
+            return;
+        }
     push(L, 1);
     if (!L->oom) {
         L->vs[L->h - 1].kind = V_CONST;
@@ -308,7 +321,7 @@ static void lower_set_local(lowerer *L, uint32_t x, bool tee, size_t off) {
         /* local.get x; local.set x: nothing changes. */
     } else {
         bool refs = false;
-        for (uint32_t p = L->nlocals; p < top; p++)
+        for (uint32_t p = L->base; p < top; p++)
             if (L->vs[p].kind == V_LOCAL && L->vs[p].local == x) refs = true;
         if (refs) materialize_refs(L, x, top, off);
         if (v.kind == V_CONST) {
@@ -562,13 +575,74 @@ done:
     free(stub_of);
 }
 
+/* Which constants to pool: those inside a loop that an instruction could
+ * not take as an immediate: floats, i64 constants beyond 32 bits, and
+ * i32 constants used directly as a load's address. A first pass over
+ * the body, before lowering it. */
+static void pool_add(lowerer *L, uint64_t k, bool wide) {
+    for (uint32_t i = 0; i < L->npool; i++)
+        if (L->pool[i] == k && L->pool_wide[i] == wide) return;
+    if (L->npool == WM_POOL_MAX) return;
+    L->pool[L->npool] = k;
+    L->pool_wide[L->npool] = wide;
+    L->npool++;
+}
+
+static void find_pool(lowerer *L) {
+    wm_reader saved = L->r;
+    uint8_t kinds[64]; /* 1 = loop, for the innermost 64 levels */
+    uint32_t depth = 0, loops = 0;
+    while (!L->r.failed && wm_reader_left(&L->r) > 0) {
+        uint8_t op = read_u8(L);
+        if (L->r.failed) break;
+        if (op == 0x02 || op == 0x03 || op == 0x04) {
+            skip_immediates(L, op);
+            if (depth < 64) kinds[depth] = op == 0x03;
+            if (op == 0x03) loops++;
+            depth++;
+            continue;
+        }
+        if (op == 0x0B) {
+            if (depth == 0) break; /* the function's end */
+            depth--;
+            if (depth < 64 ? kinds[depth] : 0) loops--;
+            continue;
+        }
+        if (loops == 0 || (op < 0x41 || op > 0x44)) {
+            skip_immediates(L, op);
+            continue;
+        }
+        if (op == 0x41) {
+            int32_t v;
+            wm_read_s32(&L->r, &v);
+            uint8_t next = L->r.p < L->r.end ? *L->r.p : 0;
+            if (next >= 0x28 && next <= 0x35) pool_add(L, (uint32_t)v, false);
+        } else if (op == 0x42) {
+            int64_t v;
+            wm_read_s64(&L->r, &v);
+            if (v != (int64_t)(int32_t)v) pool_add(L, (uint64_t)v, true);
+        } else if (op == 0x43) {
+            uint32_t v;
+            wm_read_f32_bits(&L->r, &v);
+            pool_add(L, v, false);
+        } else {
+            uint64_t v;
+            wm_read_f64_bits(&L->r, &v);
+            pool_add(L, v, true);
+        }
+    }
+    /* A body that does not decode fails in lowering proper. */
+    if (L->r.failed) L->npool = 0;
+    L->r = saved;
+}
+
 static wb_status lower_body(lowerer *L, const wm_functype *ft) {
     const wm_module *m = L->m;
     uint32_t dead = 0;      /* nesting depth inside unreachable code */
     bool unreachable = false;
 
     push_ctrl(L, CTRL_FUNC, 0, ft->nresults);
-    L->ctrls[0].height = L->nlocals;
+    L->ctrls[0].height = L->base;
 
     while (L->nctrl > 0 && !L->r.failed && !L->oom) {
         size_t off = wm_reader_offset(&L->r);
@@ -1110,8 +1184,15 @@ wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
     L.m = m;
     wm_reader_init(&L.r, m->bytes, code->body, code->end);
     L.nlocals = ft->nparams + code->nlocals;
-    L.h = L.maxh = L.nlocals;
-    vs_reserve(&L, L.nlocals + 16);
+    find_pool(&L);
+    L.base = L.nlocals + L.npool;
+    L.h = L.maxh = L.base;
+    vs_reserve(&L, L.base + 16);
+    /* The prologue: each pooled constant into its slot. */
+    for (uint32_t i = 0; i < L.npool; i++) {
+        vval v = {.kind = V_CONST, .wide = L.pool_wide[i], .k = L.pool[i]};
+        emit_const(&L, L.nlocals + i, &v, code->body_offset);
+    }
     if (L.maxh < ft->nresults) L.maxh = ft->nresults;
 
     wb_status st = L.oom ? WB_ERR_NOMEM : lower_body(&L, ft);
@@ -1142,6 +1223,7 @@ wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
     l->nlocals = L.nlocals;
     l->nresults = ft->nresults;
     l->nslots = L.maxh + 1;
+    wm_interp(NULL, NULL, NULL, l);
     *out = l;
     return WB_OK;
 }

@@ -663,7 +663,7 @@ wb_status wm_exec_call(wm_exec *ex, wb_func *f, wb_error *err) {
             wm_lowered *l = f->code;
             if (l->nlocals > l->nparams)
                 memset(saved_top + l->nparams, 0, (size_t)(l->nlocals - l->nparams) * sizeof(wm_slot));
-            st = wm_interp(ex, f, saved_top);
+            st = wm_interp(ex, f, saved_top, NULL);
         }
     } else {
         /* A fault in a linear memory's guard region. */

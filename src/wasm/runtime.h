@@ -184,8 +184,11 @@ void wm_lowered_free(wm_lowered *l);
 /* Byte offset in the module of the instruction at word `pc`. */
 uint64_t wm_lowered_offset(const wm_lowered *l, uint32_t pc);
 
-/* interp.c: runs f, whose frame starts at fp (arguments in place). */
-wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp);
+/* interp.c: runs f, whose frame starts at fp (arguments in place).
+ * Called as wm_interp(NULL, NULL, NULL, l) right after lowering, it
+ * prepares l's code for the dispatch this build uses (direct threading
+ * with computed goto) and returns. */
+wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp, wm_lowered *thread);
 /* Host call from the interpreter (runtime.c). */
 wb_status wm_call_host(wm_exec *ex, wb_func *f, wb_instance *caller, wm_slot *fp);
 
