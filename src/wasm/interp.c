@@ -409,6 +409,21 @@ dispatch:
         memcpy(&v, mem + (uint64_t)(uint32_t)(S(2).u32 + S(3).u32) + W(4), sizeof v); \
         S(1).member = cast v;                                               \
         NEXT(5);                                                            \
+    }                                                                       \
+    CASE(name##_s) {                                                        \
+        ctype v;                                                            \
+        ex->trap_pc = pc;                                                   \
+        memcpy(&v, mem + (uint64_t)(uint32_t)(S(2).u32 + (S(3).u32 << (W(4) & 31))) + W(5), \
+               sizeof v);                                                   \
+        S(1).member = cast v;                                               \
+        NEXT(6);                                                            \
+    }                                                                       \
+    CASE(name##_a) {                                                        \
+        ctype v;                                                            \
+        ex->trap_pc = pc;                                                   \
+        memcpy(&v, mem + (uint64_t)(uint32_t)(S(2).u32 + W(3)) + W(4), sizeof v); \
+        S(1).member = cast v;                                               \
+        NEXT(5);                                                            \
     }
     LOADX(i32_load, uint32_t, u32, )
     LOADX(i64_load, uint64_t, u64, )
@@ -444,6 +459,19 @@ dispatch:
         ctype v = (ctype)S(3).member;                                       \
         ex->trap_pc = pc;                                                   \
         memcpy(mem + (uint64_t)(uint32_t)(S(1).u32 + S(2).u32) + W(4), &v, sizeof v); \
+        NEXT(5);                                                            \
+    }                                                                       \
+    CASE(name##_s) {                                                        \
+        ctype v = (ctype)S(4).member;                                       \
+        ex->trap_pc = pc;                                                   \
+        memcpy(mem + (uint64_t)(uint32_t)(S(1).u32 + (S(2).u32 << (W(3) & 31))) + W(5), &v, \
+               sizeof v);                                                   \
+        NEXT(6);                                                            \
+    }                                                                       \
+    CASE(name##_a) {                                                        \
+        ctype v = (ctype)S(3).member;                                       \
+        ex->trap_pc = pc;                                                   \
+        memcpy(mem + (uint64_t)(uint32_t)(S(1).u32 + W(2)) + W(4), &v, sizeof v); \
         NEXT(5);                                                            \
     }
     STOREX(i32_store, uint32_t, u32)
@@ -534,6 +562,7 @@ dispatch:
     BRCMP(i64_ge_u, A.u64 >= B.u64)
 #undef BRCMP
     CASE(i32_add_shl) S(1).u32 = S(2).u32 + (S(3).u32 << (W(4) & 31)); NEXT(5);
+    CASE(i32_shl_add_k) S(1).u32 = (S(2).u32 << (W(3) & 31)) + W(4); NEXT(5);
     UN(i32_eqz, .u64 = A.u32 == 0)
     BINK(i32_eq, .u64 = A.u32 == B.u32)
     BINK(i32_ne, .u64 = A.u32 != B.u32)

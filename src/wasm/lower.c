@@ -356,6 +356,26 @@ static uint32_t take_back(lowerer *L, wm_iop op, uint32_t pos) {
     return at + 1; /* + 1: never 0 */
 }
 
+/* An address just computed into pos by i32.add, i32.add of a shifted
+ * index, or i32.add/i32.sub of a constant: takes that instruction back
+ * so the access can do the arithmetic itself. Returns the form (0: _x,
+ * 1: _s, 2: _a) and the operand words (w[0..2]; for _a the constant to
+ * add), or -1. */
+static int take_back_address(lowerer *L, uint32_t pos, uint32_t w[3]) {
+    static const wm_iop forms[] = {WM_IOP_i32_add, WM_IOP_i32_add_shl, WM_IOP_i32_add_k,
+                                   WM_IOP_i32_sub_k};
+    for (int f = 0; f < 4; f++) {
+        uint32_t r = take_back(L, forms[f], pos);
+        if (!r) continue;
+        w[0] = L->code[r + 1];
+        w[1] = L->code[r + 2];
+        w[2] = f == 1 ? L->code[r + 3] : 0;
+        if (f == 3) w[1] = 0u - w[1];
+        return f == 3 ? 2 : f;
+    }
+    return -1;
+}
+
 /* A conditional branch on the value at pos: when the instruction just
  * emitted is the i32 comparison that computed it, that comparison is
  * taken back and the branch tests it directly. *op gets the fused branch
@@ -1069,7 +1089,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                 uint32_t offset = read_u32(L);
                 wm_iop mop = (wm_iop)(memop_iop[op] - 1);
                 const vval *vv = &L->vs[L->h - 1];
-                uint32_t at;
+                uint32_t at, w3[3];
                 if (memop_store[op] && storek_iop[mop] && vv->kind == V_CONST &&
                     (!vv->wide || (int64_t)vv->k == (int64_t)(int32_t)(uint32_t)vv->k)) {
                     uint32_t k = (uint32_t)vv->k;
@@ -1080,15 +1100,17 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                     emit(L, k);
                 } else if (memop_store[op]) {
                     uint32_t v = use(L, L->h - 1, off);
-                    /* The address an i32.add just computed: fold it in
-                     * (only when the value needed no code of its own). */
+                    uint32_t w[3];
+                    int form;
+                    /* The address just computed: fold it in (only when
+                     * the value needed no code of its own). */
                     if (memx_iop[mop] && L->vs[L->h - 1].kind != V_SLOT &&
-                        (at = take_back(L, WM_IOP_i32_add, L->h - 2)) != 0) {
-                        uint32_t x = L->code[at + 1], y = L->code[at + 2];
+                        (form = take_back_address(L, L->h - 2, w)) >= 0) {
                         L->h -= 2;
-                        emit_op(L, (wm_iop)(memx_iop[mop] - 1), off);
-                        emit(L, x);
-                        emit(L, y);
+                        emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
+                        emit(L, w[0]);
+                        emit(L, w[1]);
+                        if (form == 1) emit(L, w[2]);
                         emit(L, v);
                     } else {
                         a = use(L, L->h - 2, off);
@@ -1097,13 +1119,12 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                         emit(L, a);
                         emit(L, v);
                     }
-                } else if (memx_iop[mop] &&
-                           (at = take_back(L, WM_IOP_i32_add, L->h - 1)) != 0) {
-                    uint32_t x = L->code[at + 1], y = L->code[at + 2];
-                    emit_op(L, (wm_iop)(memx_iop[mop] - 1), off);
+                } else if (memx_iop[mop] && (at = (uint32_t)take_back_address(L, L->h - 1, w3)) != UINT32_MAX) {
+                    emit_op(L, (wm_iop)(memx_iop[mop] - 1 + at), off);
                     emit_dst(L, L->h - 1);
-                    emit(L, x);
-                    emit(L, y);
+                    emit(L, w3[0]);
+                    emit(L, w3[1]);
+                    if (at == 1) emit(L, w3[2]);
                     L->vs[L->h - 1].kind = V_SLOT;
                 } else {
                     a = use(L, L->h - 1, off);
@@ -1120,11 +1141,24 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                     (!vb->wide || (int64_t)vb->k == (int64_t)(int32_t)(uint32_t)vb->k)) {
                     uint32_t k = (uint32_t)vb->k;
                     a = use(L, L->h - 2, off);
+                    uint32_t at = 0;
+                    /* (i << s) + k: one instruction. */
+                    if (iop == WM_IOP_i32_add && a == L->h - 2)
+                        at = take_back(L, WM_IOP_i32_shl_k, L->h - 2);
                     L->h--;
-                    emit_op(L, (wm_iop)(k_iop[iop] - 1), off);
-                    emit_dst(L, L->h - 1);
-                    emit(L, a);
-                    emit(L, k);
+                    if (at) {
+                        uint32_t x = L->code[at + 1], sh = L->code[at + 2];
+                        emit_op(L, WM_IOP_i32_shl_add_k, off);
+                        emit_dst(L, L->h - 1);
+                        emit(L, x);
+                        emit(L, sh);
+                        emit(L, k);
+                    } else {
+                        emit_op(L, (wm_iop)(k_iop[iop] - 1), off);
+                        emit_dst(L, L->h - 1);
+                        emit(L, a);
+                        emit(L, k);
+                    }
                 } else if (simple_binary[op]) {
                     b = use(L, L->h - 1, off);
                     a = use(L, L->h - 2, off);
