@@ -563,6 +563,20 @@ dispatch:
 #undef BRCMP
     CASE(i32_add_shl) S(1).u32 = S(2).u32 + (S(3).u32 << (W(4) & 31)); NEXT(5);
     CASE(i32_shl_add_k) S(1).u32 = (S(2).u32 << (W(3) & 31)) + W(4); NEXT(5);
+#define FMEM(name, expr)                                  \
+    CASE(name) {                                          \
+        double m;                                         \
+        ex->trap_pc = pc;                                 \
+        memcpy(&m, MEMADDR(3, 4), sizeof m);              \
+        double a = S(2).f64;                              \
+        S(1).f64 = expr;                                  \
+        NEXT(5);                                          \
+    }
+    FMEM(f64_add_m, a + m)
+    FMEM(f64_sub_m, a - m)
+    FMEM(f64_rsub_m, m - a)
+    FMEM(f64_mul_m, a * m)
+#undef FMEM
     UN(i32_eqz, .u64 = A.u32 == 0)
     BINK(i32_eq, .u64 = A.u32 == B.u32)
     BINK(i32_ne, .u64 = A.u32 != B.u32)

@@ -1163,6 +1163,27 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                     b = use(L, L->h - 1, off);
                     a = use(L, L->h - 2, off);
                     uint32_t at = 0;
+                    /* An f64 operand loaded just before: read it from
+                     * memory inside the arithmetic. */
+                    if ((iop == WM_IOP_f64_add || iop == WM_IOP_f64_sub || iop == WM_IOP_f64_mul) &&
+                        (b == L->h - 1 || a == L->h - 2)) {
+                        bool load_is_b = b == L->h - 1;
+                        at = take_back(L, WM_IOP_f64_load, load_is_b ? L->h - 1 : L->h - 2);
+                        if (at) {
+                            uint32_t addr = L->code[at + 1], moff = L->code[at + 2];
+                            wm_iop fop = iop == WM_IOP_f64_add ? WM_IOP_f64_add_m
+                                         : iop == WM_IOP_f64_mul ? WM_IOP_f64_mul_m
+                                         : load_is_b ? WM_IOP_f64_sub_m : WM_IOP_f64_rsub_m;
+                            L->h--;
+                            emit_op(L, fop, off);
+                            emit_dst(L, L->h - 1);
+                            emit(L, load_is_b ? a : b);
+                            emit(L, addr);
+                            emit(L, moff);
+                            L->vs[L->h - 1].kind = V_SLOT;
+                            break;
+                        }
+                    }
                     /* base + (i << k): one instruction (the shift is the
                      * instruction just emitted; i32.add commutes). */
                     if (iop == WM_IOP_i32_add && b == L->h - 1 &&

@@ -176,6 +176,17 @@
     (i32.load (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))
   (func (export "shl-add-k") (param i32) (result i32)
     (i32.add (i32.shl (local.get 0) (i32.const 4)) (i32.const -1)))
+  (func (export "f64-mem") (param i32 f64) (result f64)
+    (f64.store (local.get 0) (f64.const 2.5))
+    (f64.sub
+      (f64.add (local.get 1) (f64.load (local.get 0)))        ;; x + m
+      (f64.mul (f64.load (local.get 0)) (local.get 1))))      ;; m * x
+  (func (export "f64-rsub") (param i32 f64) (result f64)
+    (f64.store (local.get 0) (f64.const 10))
+    (f64.sub (f64.load (local.get 0)) (local.get 1)))
+  (func (export "f64-sub-m") (param i32 f64) (result f64)
+    (f64.store (local.get 0) (f64.const 10))
+    (f64.sub (local.get 1) (f64.load (local.get 0))))
   (func (export "return-local") (param i32 i32) (result i32)
     (if (local.get 0) (then (return (local.get 1))))
     (local.get 0))
@@ -253,3 +264,7 @@
 (assert_return (invoke "store-scaled" (i32.const 400) (i32.const 3) (i32.const 99)) (i32.const 99))
 (assert_return (invoke "store-scaled" (i32.const 512) (i32.const -1) (i32.const 98)) (i32.const 98))
 (assert_return (invoke "shl-add-k" (i32.const 2)) (i32.const 31))
+(assert_return (invoke "f64-mem" (i32.const 800) (f64.const 4)) (f64.const -3.5))
+(assert_return (invoke "f64-rsub" (i32.const 800) (f64.const 4)) (f64.const 6))
+(assert_return (invoke "f64-sub-m" (i32.const 800) (f64.const 4)) (f64.const -6))
+(assert_trap (invoke "f64-sub-m" (i32.const 65530) (f64.const 4)) "out of bounds memory access")
