@@ -577,6 +577,25 @@ dispatch:
     FMEM(f64_rsub_m, m - a)
     FMEM(f64_mul_m, a * m)
 #undef FMEM
+#define BRINC(name, cond)                                 \
+    CASE(name) {                                          \
+        uint32_t v = S(2).u32 + W(3);                     \
+        S(1).u32 = v;                                     \
+        if (cond) {                                       \
+            FUEL_CHECK();                                 \
+            pc = code->code + W(5);                       \
+            DISPATCH();                                   \
+        }                                                 \
+        NEXT(6);                                          \
+    }
+    BRINC(br_inc_ne, v != S(4).u32)
+    BRINC(br_inc_lt_u, v < S(4).u32)
+    BRINC(br_inc_lt_s, (int32_t)v < S(4).i32)
+    BRINC(br_inc_ne_k, v != W(4))
+    BRINC(br_inc_lt_u_k, v < W(4))
+    BRINC(br_inc_lt_s_k, (int32_t)v < (int32_t)W(4))
+#undef BRINC
+    CASE(i64_xorshr_k) S(1).u64 = S(2).u64 ^ (S(2).u64 >> (W(3) & 63)); NEXT(4);
     UN(i32_eqz, .u64 = A.u32 == 0)
     BINK(i32_eq, .u64 = A.u32 == B.u32)
     BINK(i32_ne, .u64 = A.u32 != B.u32)

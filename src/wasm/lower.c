@@ -54,6 +54,8 @@ typedef struct lowerer {
     uint32_t last_dst_word, last_dst_pos;
     bool last_dst_valid;
     uint32_t last_op_at; /* word index of the last instruction */
+    uint32_t prev_op_at; /* and of the one before (NO_FIXUP: unknown) */
+    uint32_t fence;      /* code from here on follows the last label */
     wm_reader r;
     wm_word *code;
     uint32_t n, cap;
@@ -186,6 +188,7 @@ static void emit_op(lowerer *L, wm_iop op, size_t offset) {
     L->pcmap[L->npc++] = L->n;
     L->pcmap[L->npc++] = (uint32_t)offset;
     L->last_dst_valid = false;
+    L->prev_op_at = L->last_op_at;
     L->last_op_at = L->n;
     emit(L, (wm_word)op);
 }
@@ -208,6 +211,10 @@ static bool vs_reserve(lowerer *L, uint32_t need) {
 /* Pushes n values that their producer writes to their own slots. */
 static void push(lowerer *L, uint32_t n) {
     if (!vs_reserve(L, L->h + n + 1)) return;
+    /* A new value where a dropped one was: the dropped value's producer
+     * is not this value's. */
+    if (L->last_dst_valid && L->last_dst_pos >= L->h && L->last_dst_pos < L->h + n)
+        L->last_dst_valid = false;
     for (uint32_t i = 0; i < n; i++) L->vs[L->h + i].kind = V_SLOT;
     L->h += n;
     if (L->h > L->maxh) L->maxh = L->h;
@@ -347,12 +354,15 @@ static void lower_set_local(lowerer *L, uint32_t x, bool tee, size_t off) {
  * it back and returns the word index where it started (its operand
  * words stay readable there until overwritten); else returns 0. */
 static uint32_t take_back(lowerer *L, wm_iop op, uint32_t pos) {
-    if (!L->last_dst_valid || L->last_dst_pos != pos || L->oom) return 0;
+    if (!L->last_dst_valid || L->last_dst_pos != pos || L->oom || L->vs[pos].kind != V_SLOT)
+        return 0;
     uint32_t at = L->last_op_at;
     if ((wm_iop)L->code[at] != op) return 0;
     L->n = at;
     L->npc -= 2;
     L->last_dst_valid = false;
+    L->last_op_at = L->prev_op_at;
+    L->prev_op_at = NO_FIXUP;
     return at + 1; /* + 1: never 0 */
 }
 
@@ -384,7 +394,8 @@ static int take_back_address(lowerer *L, uint32_t pos, uint32_t w[3]) {
  * then *op is WM_IOP_br_if or WM_IOP_br_unless and *x the operand. */
 static bool fuse_condition(lowerer *L, uint32_t pos, bool negate, bool to_loop, wm_iop *op,
                            uint32_t *x, uint32_t *y) {
-    if (!L->last_dst_valid || L->last_dst_pos != pos || L->oom) return false;
+    if (!L->last_dst_valid || L->last_dst_pos != pos || L->oom || L->vs[pos].kind != V_SLOT)
+        return false;
     uint32_t at = L->last_op_at;
     wm_iop cmp = (wm_iop)L->code[at];
     if (cmp == WM_IOP_i32_eqz) {
@@ -404,7 +415,39 @@ static bool fuse_condition(lowerer *L, uint32_t pos, bool negate, bool to_loop, 
     L->n = at;
     L->npc -= 2;
     L->last_dst_valid = false;
+    L->last_op_at = L->prev_op_at;
+    L->prev_op_at = NO_FIXUP;
     return true;
+}
+
+/* A fused loop branch on x right after x = a + k: one instruction. */
+static bool fuse_increment(lowerer *L, wm_iop fop, uint32_t x, uint32_t y, uint32_t target,
+                           size_t off) {
+    static const struct { wm_iop br, inc; } forms[] = {
+        {WM_IOP_br_ne, WM_IOP_br_inc_ne},         {WM_IOP_br_lt_u, WM_IOP_br_inc_lt_u},
+        {WM_IOP_br_lt_s, WM_IOP_br_inc_lt_s},     {WM_IOP_br_ne_k, WM_IOP_br_inc_ne_k},
+        {WM_IOP_br_lt_u_k, WM_IOP_br_inc_lt_u_k}, {WM_IOP_br_lt_s_k, WM_IOP_br_inc_lt_s_k},
+    };
+    uint32_t at = L->last_op_at;
+    if (at == NO_FIXUP || at < L->fence || at + 4 != L->n || L->oom ||
+        L->code[at] != WM_IOP_i32_add_k || L->code[at + 1] != x)
+        return false;
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        if (forms[i].br != fop) continue;
+        uint32_t a = L->code[at + 2], k = L->code[at + 3];
+        L->n = at;
+        L->npc -= 2;
+        L->last_op_at = L->prev_op_at;
+        L->prev_op_at = NO_FIXUP;
+        emit_op(L, forms[i].inc, off);
+        emit(L, x);
+        emit(L, a);
+        emit(L, k);
+        emit(L, y);
+        emit(L, target);
+        return true;
+    }
+    return false;
 }
 
 /* Moves the values a branch to c carries from the stack top into the
@@ -451,8 +494,9 @@ static void emit_branch(lowerer *L, ctrl *c, size_t off) {
 
 static void push_ctrl(lowerer *L, uint8_t kind, uint32_t np, uint32_t nr) {
     /* A label: code after it is reached from elsewhere too, so no earlier
-     * instruction may be retargeted across it. */
+     * instruction may be retargeted or merged across it. */
     L->last_dst_valid = false;
+    L->fence = L->n;
     if (L->nctrl == L->capctrl) {
         uint32_t cap = L->capctrl ? L->capctrl * 2 : 16;
         ctrl *c = realloc(L->ctrls, (size_t)cap * sizeof *c);
@@ -731,6 +775,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             L->h = top->height;
             push(L, top->nparams);
             L->last_dst_valid = false;
+            L->fence = L->n;
             unreachable = false;
             break;
         case 0x0B:
@@ -750,6 +795,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             push(L, top->nresults);
             L->nctrl--;
             L->last_dst_valid = false;
+            L->fence = L->n;
             unreachable = false;
             break;
         case 0x0C: {
@@ -772,6 +818,8 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             wm_iop fop;
             uint32_t x, y;
             if (fuse_condition(L, L->h, !direct, direct && c->kind == CTRL_LOOP, &fop, &x, &y)) {
+                if (direct && c->kind == CTRL_LOOP && fuse_increment(L, fop, x, y, c->loop_pc, off))
+                    break;
                 emit_op(L, fop, off);
                 emit(L, x);
                 if (fop != WM_IOP_br_if && fop != WM_IOP_br_unless) emit(L, y);
@@ -849,6 +897,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
         }
         case 0x1A:
             L->h--;
+            L->last_dst_valid = false;
             break;
         case 0x1B:
         case 0x1C:
@@ -1184,6 +1233,24 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                             break;
                         }
                     }
+                    /* x ^ (x >> k) */
+                    if (iop == WM_IOP_i64_xor && (b == L->h - 1 || a == L->h - 2)) {
+                        bool shr_is_b = b == L->h - 1;
+                        uint32_t other = shr_is_b ? a : b;
+                        uint32_t at2 = L->last_op_at;
+                        if (L->last_dst_valid && at2 != NO_FIXUP &&
+                            L->code[at2] == WM_IOP_i64_shr_u_k && L->code[at2 + 2] == other &&
+                            (at2 = take_back(L, WM_IOP_i64_shr_u_k, shr_is_b ? L->h - 1 : L->h - 2)) != 0) {
+                            uint32_t k = L->code[at2 + 2];
+                            L->h--;
+                            emit_op(L, WM_IOP_i64_xorshr_k, off);
+                            emit_dst(L, L->h - 1);
+                            emit(L, other);
+                            emit(L, k);
+                            L->vs[L->h - 1].kind = V_SLOT;
+                            break;
+                        }
+                    }
                     /* base + (i << k): one instruction (the shift is the
                      * instruction just emitted; i32.add commutes). */
                     if (iop == WM_IOP_i32_add && b == L->h - 1 &&
@@ -1237,6 +1304,7 @@ wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
     lowerer L;
     memset(&L, 0, sizeof L);
     L.m = m;
+    L.last_op_at = L.prev_op_at = NO_FIXUP;
     wm_reader_init(&L.r, m->bytes, code->body, code->end);
     L.nlocals = ft->nparams + code->nlocals;
     find_pool(&L);
