@@ -22,6 +22,10 @@ PACKAGES=(
     jq iproute2 procps util-linux
 )
 
+# node's V8 is one of the benchmark peers (bench/run.sh); Debian's nodejs
+# only when no node is installed already.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

@@ -3,10 +3,11 @@
 #   1. Release build in build/, all ctest tests (spec suite, CLI, unit);
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build (clang-14) in
 #      build-asan/, all ctest tests again;
-#   3. a 60-second fuzz smoke run (scripts/fuzz.sh), when present.
+#   3. a 60-second fuzz smoke run (scripts/fuzz.sh), when present;
+#   4. the benchmark suite on small inputs (checksums only, no timing).
 # Every step runs even when an earlier one failed, so one run shows every
 # problem. The last line is "N passed, N failed" (ctest tests plus the fuzz
-# run, a failed build counting as one failure); the exit status is non-zero
+# and bench runs, a failed build counting as one failure); the exit status is non-zero
 # when anything failed.
 set -uo pipefail
 
@@ -87,6 +88,16 @@ if [ -f "$root/scripts/fuzz.sh" ]; then
     else
         note_failure "fuzz smoke"
     fi
+fi
+
+# The benchmark suite on its small inputs: every engine's checksums must
+# match native's. A smoke test only: no timing is judged here.
+echo "=== bench smoke (bench/run.sh --small)"
+if bash "$root/bench/build.sh" "$root/build/bench" &&
+    bash "$root/bench/run.sh" --small --out "$root/build/bench" --wasmbox "$root/build/wasmbox"; then
+    passed=$((passed + 1))
+else
+    note_failure "bench smoke"
 fi
 
 echo "=== summary"
