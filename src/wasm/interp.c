@@ -377,15 +377,28 @@ dispatch:
     CASE(global_get) S(1) = inst->globals[W(2)]->val; NEXT(3);
     CASE(global_set) inst->globals[W(1)]->val = S(2); NEXT(3);
 
-    /* Loads: D A OFF. */
-#define LOAD(name, ctype, member, cast)                 \
-    CASE(name) {                                        \
-        ctype v;                                        \
-        ex->trap_pc = pc;                               \
-        memcpy(&v, MEMADDR(2, 3), sizeof v);            \
-        S(1).member = cast v;                           \
-        NEXT(4);                                        \
+    /* Memory accesses, each with its address form: plain (slot A + OFF),
+     * _x (u32(A + B) + OFF), _s (u32(A + (B << K)) + OFF) and _a
+     * (u32(A + K) + OFF). The 32-bit sums wrap as i32.add does. */
+#define ADDR_PLAIN(a) (mem + (uint64_t)fp[pc[a]].u32 + (uint64_t)pc[(a) + 1])
+#define ADDR_X(a) (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + fp[pc[(a) + 1]].u32) + pc[(a) + 2])
+#define ADDR_S(a) \
+    (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + (fp[pc[(a) + 1]].u32 << (pc[(a) + 2] & 31))) + pc[(a) + 3])
+#define ADDR_A(a) (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + pc[(a) + 1]) + pc[(a) + 2])
+    /* Loads: D then the address words. */
+#define LOAD_AT(label, ctype, member, cast, addr, nwords) \
+    CASE(label) {                                         \
+        ctype v;                                          \
+        ex->trap_pc = pc;                                 \
+        memcpy(&v, addr, sizeof v);                       \
+        S(1).member = cast v;                             \
+        NEXT(nwords);                                     \
     }
+#define LOAD(name, ctype, member, cast) LOAD_AT(name, ctype, member, cast, ADDR_PLAIN(2), 4)
+#define LOADX(name, ctype, member, cast)                      \
+    LOAD_AT(name##_x, ctype, member, cast, ADDR_X(2), 5)      \
+    LOAD_AT(name##_s, ctype, member, cast, ADDR_S(2), 6)      \
+    LOAD_AT(name##_a, ctype, member, cast, ADDR_A(2), 5)
     LOAD(i32_load, uint32_t, u32, )
     LOAD(i64_load, uint64_t, u64, )
     LOAD(f32_load, uint32_t, u32, )
@@ -400,31 +413,6 @@ dispatch:
     LOAD(i64_load16_u, uint16_t, u64, (uint64_t))
     LOAD(i64_load32_s, int32_t, i64, (int64_t))
     LOAD(i64_load32_u, uint32_t, u64, (uint64_t))
-#undef LOAD
-    /* Indexed loads: D A B OFF, the address u32(A + B) + OFF. */
-#define LOADX(name, ctype, member, cast)                                    \
-    CASE(name##_x) {                                                        \
-        ctype v;                                                            \
-        ex->trap_pc = pc;                                                   \
-        memcpy(&v, mem + (uint64_t)(uint32_t)(S(2).u32 + S(3).u32) + W(4), sizeof v); \
-        S(1).member = cast v;                                               \
-        NEXT(5);                                                            \
-    }                                                                       \
-    CASE(name##_s) {                                                        \
-        ctype v;                                                            \
-        ex->trap_pc = pc;                                                   \
-        memcpy(&v, mem + (uint64_t)(uint32_t)(S(2).u32 + (S(3).u32 << (W(4) & 31))) + W(5), \
-               sizeof v);                                                   \
-        S(1).member = cast v;                                               \
-        NEXT(6);                                                            \
-    }                                                                       \
-    CASE(name##_a) {                                                        \
-        ctype v;                                                            \
-        ex->trap_pc = pc;                                                   \
-        memcpy(&v, mem + (uint64_t)(uint32_t)(S(2).u32 + W(3)) + W(4), sizeof v); \
-        S(1).member = cast v;                                               \
-        NEXT(5);                                                            \
-    }
     LOADX(i32_load, uint32_t, u32, )
     LOADX(i64_load, uint64_t, u64, )
     LOADX(f32_load, uint32_t, u32, )
@@ -433,16 +421,26 @@ dispatch:
     LOADX(i32_load8_s, int8_t, i32, (int32_t))
     LOADX(i32_load16_u, uint16_t, u32, (uint32_t))
     LOADX(i32_load16_s, int16_t, i32, (int32_t))
+#undef LOAD
 #undef LOADX
+#undef LOAD_AT
 
-    /* Stores: A V OFF. */
-#define STORE(name, ctype, member)                      \
-    CASE(name) {                                        \
-        ctype v = (ctype)S(2).member;                   \
-        ex->trap_pc = pc;                               \
-        memcpy(MEMADDR(1, 3), &v, sizeof v);            \
-        NEXT(4);                                        \
+    /* Stores: the address words, then V (slot) after them; _k stores
+     * take V as a constant (sign-extended from 32 bits). */
+#define STORE_AT(label, ctype, value, addr, nwords) \
+    CASE(label) {                                   \
+        ctype v = (ctype)(value);                   \
+        ex->trap_pc = pc;                           \
+        memcpy(addr, &v, sizeof v);                 \
+        NEXT(nwords);                               \
     }
+#define STORE(name, ctype, member) STORE_AT(name, ctype, S(2).member, MEMADDR(1, 3), 4)
+#define STOREX(name, ctype, member)                                                  \
+    STORE_AT(name##_x, ctype, S(3).member, mem + (uint64_t)(uint32_t)(S(1).u32 + S(2).u32) + W(4), 5) \
+    STORE_AT(name##_s, ctype, S(4).member,                                          \
+             mem + (uint64_t)(uint32_t)(S(1).u32 + (S(2).u32 << (W(3) & 31))) + W(5), 6) \
+    STORE_AT(name##_a, ctype, S(3).member, mem + (uint64_t)(uint32_t)(S(1).u32 + W(2)) + W(4), 5)
+#define STOREK(name, ctype) STORE_AT(name##_k, ctype, (int64_t)(int32_t)W(2), MEMADDR(1, 3), 4)
     STORE(i32_store, uint32_t, u32)
     STORE(i64_store, uint64_t, u64)
     STORE(f32_store, uint32_t, u32)
@@ -452,49 +450,25 @@ dispatch:
     STORE(i64_store8, uint8_t, u64)
     STORE(i64_store16, uint16_t, u64)
     STORE(i64_store32, uint32_t, u64)
-#undef STORE
-    /* Indexed stores: A B V OFF. */
-#define STOREX(name, ctype, member)                                         \
-    CASE(name##_x) {                                                        \
-        ctype v = (ctype)S(3).member;                                       \
-        ex->trap_pc = pc;                                                   \
-        memcpy(mem + (uint64_t)(uint32_t)(S(1).u32 + S(2).u32) + W(4), &v, sizeof v); \
-        NEXT(5);                                                            \
-    }                                                                       \
-    CASE(name##_s) {                                                        \
-        ctype v = (ctype)S(4).member;                                       \
-        ex->trap_pc = pc;                                                   \
-        memcpy(mem + (uint64_t)(uint32_t)(S(1).u32 + (S(2).u32 << (W(3) & 31))) + W(5), &v, \
-               sizeof v);                                                   \
-        NEXT(6);                                                            \
-    }                                                                       \
-    CASE(name##_a) {                                                        \
-        ctype v = (ctype)S(3).member;                                       \
-        ex->trap_pc = pc;                                                   \
-        memcpy(mem + (uint64_t)(uint32_t)(S(1).u32 + W(2)) + W(4), &v, sizeof v); \
-        NEXT(5);                                                            \
-    }
     STOREX(i32_store, uint32_t, u32)
     STOREX(i64_store, uint64_t, u64)
     STOREX(f32_store, uint32_t, u32)
     STOREX(f64_store, uint64_t, u64)
     STOREX(i32_store8, uint8_t, u32)
     STOREX(i32_store16, uint16_t, u32)
-#undef STOREX
-    /* Stores of a constant: A K OFF (K sign-extended from 32 bits). */
-#define STOREK(name, ctype)                                                 \
-    CASE(name##_k) {                                                        \
-        ctype v = (ctype)(int64_t)(int32_t)W(2);                            \
-        ex->trap_pc = pc;                                                   \
-        memcpy(MEMADDR(1, 3), &v, sizeof v);                                \
-        NEXT(4);                                                            \
-    }
     STOREK(i32_store, uint32_t)
     STOREK(i32_store8, uint8_t)
     STOREK(i32_store16, uint16_t)
     STOREK(i64_store, uint64_t)
     STOREK(i64_store32, uint32_t)
+#undef STORE
+#undef STOREX
 #undef STOREK
+#undef STORE_AT
+#undef ADDR_PLAIN
+#undef ADDR_X
+#undef ADDR_S
+#undef ADDR_A
 
     CASE(memory_size) S(1).u64 = inst->mem0->pages; NEXT(2);
     CASE(memory_grow)
