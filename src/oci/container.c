@@ -161,12 +161,7 @@ static void create_child(create_ctx *c) {
     /* cwd: inside the container's root, which pivot_root made "/". */
     char cwd[PATH_MAX * 2];
     snprintf(cwd, sizeof cwd, "%s%s", c->mount_ns ? "" : c->spec.root_path, c->spec.cwd);
-    struct stat cst;
-    if (stat(cwd, &cst) != 0 || !S_ISDIR(cst.st_mode) || chdir(cwd) != 0) {
-        if (errno == 0) errno = ENOTDIR;
-        oci_fail_errno(&e, "process.cwd %s: not a folder in the root filesystem", c->spec.cwd);
-        child_fail(sync, &e);
-    }
+    if (!oci_enter_cwd(cwd, c->spec.cwd, &e)) child_fail(sync, &e);
     int rootfd = open(c->mount_ns ? "/" : c->spec.root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) {
         oci_fail_errno(&e, "root filesystem");
@@ -236,23 +231,6 @@ static bool write_id_map(pid_t pid, const char *file, json_t *maps, oci_err *e) 
     if (!ok) oci_fail_errno(e, "write %s", path);
     close(fd);
     return ok;
-}
-
-static bool write_pid_file(const char *path, pid_t pid, oci_err *e) {
-    char tmp[PATH_MAX + 8];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return oci_fail(e, "--pid-file %s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return oci_fail_errno(e, "--pid-file %s", tmp);
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-    bool ok = write(fd, buf, (size_t)n) == n;
-    close(fd);
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return oci_fail_errno(e, "--pid-file %s", path);
-    }
-    return true;
 }
 
 /* Waits up to ~2 s for a killed child. */
@@ -401,7 +379,7 @@ static int create_container(const oci_create_opts *o, pid_t *child) {
             goto fail;
         }
     }
-    if (o->pid_file && !write_pid_file(o->pid_file, pid, &e)) goto fail;
+    if (o->pid_file && !oci_write_pid_file(o->pid_file, pid, &e)) goto fail;
     if (!oci_sync_send(socks[0], SYNC_ACK, 0, NULL)) {
         oci_fail(&e, "container process exited during setup");
         goto fail;

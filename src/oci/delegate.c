@@ -35,18 +35,10 @@ const char *oci_delegate_runtime(void) {
     const char *path = getenv("PATH");
     if (!path || !path[0]) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-        const char *p = path;
-        while (1) {
-            const char *end = strchr(p, ':');
-            size_t len = end ? (size_t)(end - p) : strlen(p);
-            if (len > 0 && len < sizeof delegate_path - 8) {
-                snprintf(delegate_path, sizeof delegate_path, "%.*s/%s", (int)len, p, names[k]);
-                if (access(delegate_path, X_OK) == 0 && !delegate_is_self(delegate_path))
-                    return delegate_path;
-            }
-            if (!end) break;
-            p = end + 1;
-        }
+        const char *cursor = path;
+        while (oci_path_next(&cursor, names[k], delegate_path, sizeof delegate_path))
+            if (access(delegate_path, X_OK) == 0 && !delegate_is_self(delegate_path))
+                return delegate_path;
     }
     return NULL;
 }

@@ -9,25 +9,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "oci/oci.h"
 
-static int detect_open_in_root(int rootfd, const char *path) {
-    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-}
-
 /* Opens candidate `path`; true when it is a regular file. */
 static bool detect_try(int rootfd, const char *path, int *fd, int *why) {
-    int f = detect_open_in_root(rootfd, path);
+    int f = oci_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY);
     if (f < 0) {
         *why = errno;
         return false;
@@ -66,23 +58,16 @@ bool oci_find_entrypoint(int rootfd, const oci_spec *s, int *fd, char *guest_pat
     }
     const char *path = detect_env(s, "PATH");
     if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    const char *p = path;
-    while (1) {
-        const char *end = strchr(p, ':');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > 0 && len < PATH_MAX - 2) {
-            snprintf(guest_path, PATH_MAX, "%.*s/%s", (int)len, p, a0);
-            int w;
-            if (detect_try(rootfd, guest_path, fd, &w)) return true;
-        }
-        if (!end) break;
-        p = end + 1;
+    const char *cursor = path;
+    while (oci_path_next(&cursor, a0, guest_path, PATH_MAX)) {
+        int w;
+        if (detect_try(rootfd, guest_path, fd, &w)) return true;
     }
     return oci_fail(e, "entrypoint '%s' (process.args[0]) not found in the root filesystem %s "
                        "through PATH=%s", a0, s->root_path, path);
 }
 
-static bool detect_is_wasm_fd(int fd) {
+bool oci_is_wasm_fd(int fd) {
     unsigned char magic[4];
     ssize_t n = pread(fd, magic, sizeof magic, 0);
     return n == 4 && memcmp(magic, "\0asm", 4) == 0;
@@ -92,7 +77,7 @@ static bool detect_is_wasm_fd(int fd) {
  * "/app.wasm", ...]. A Wasm module needs no init (the runtime forwards
  * signals and nothing is left to reap), and docker-init cannot execute a
  * module anyway, so the init is dropped when what follows "--" is Wasm. */
-static void detect_strip_init(oci_spec *s) {
+static void detect_strip_init(oci_spec *s, int rootfd) {
     const char *base = strrchr(s->args[0], '/');
     base = base ? base + 1 : s->args[0];
     if (strcmp(base, "docker-init") != 0 && strcmp(base, "tini") != 0) return;
@@ -102,16 +87,11 @@ static void detect_strip_init(oci_spec *s) {
     oci_spec view = *s;
     view.args = s->args + k + 1;
     view.nargs = s->nargs - k - 1;
-    int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) return;
     int fd;
     char guest[PATH_MAX];
     oci_err ignored;
-    bool found = oci_find_entrypoint(rootfd, &view, &fd, guest, &ignored);
-    close(rootfd);
-    if (!found) return;
-    unsigned char magic[4];
-    bool wasm = pread(fd, magic, 4, 0) == 4 && memcmp(magic, "\0asm", 4) == 0;
+    if (!oci_find_entrypoint(rootfd, &view, &fd, guest, &ignored)) return;
+    bool wasm = oci_is_wasm_fd(fd);
     close(fd);
     if (!wasm) return;
     for (int i = 0; i <= k; i++) free(s->args[i]);
@@ -121,7 +101,9 @@ static void detect_strip_init(oci_spec *s) {
 }
 
 bool oci_detect(oci_spec *s, oci_kind *kind, oci_err *e) {
-    detect_strip_init(s);
+    int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return oci_fail_errno(e, "root filesystem %s", s->root_path);
+    detect_strip_init(s, rootfd);
     const char *handler = oci_spec_annotation(s, "run.oci.handler");
     const char *variant = oci_spec_annotation(s, "module.wasm.image/variant");
     size_t a0len = strlen(s->args[0]);
@@ -130,8 +112,6 @@ bool oci_detect(oci_spec *s, oci_kind *kind, oci_err *e) {
                      (variant && strcmp(variant, "compat") == 0) ||
                      (ends_wasm && ((handler && strcmp(handler, "wasm-smart") == 0) ||
                                     (variant && strcmp(variant, "compat-smart") == 0)));
-    int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) return oci_fail_errno(e, "root filesystem %s", s->root_path);
     int fd;
     char guest[PATH_MAX];
     oci_err lookup;
@@ -148,7 +128,7 @@ bool oci_detect(oci_spec *s, oci_kind *kind, oci_err *e) {
         *kind = OCI_KIND_LINUX;
         return true;
     }
-    bool magic = detect_is_wasm_fd(fd);
+    bool magic = oci_is_wasm_fd(fd);
     close(fd);
     if (annotated && !magic)
         return oci_fail(e, "entrypoint %s is marked as Wasm (annotations) but is not a "

@@ -101,19 +101,13 @@ static void exec_grandchild(int sock, int console, const oci_spec *s, const oci_
     oci_workload_signals();
     signal(SIGPIPE, SIG_IGN);
     if (console >= 0 && !oci_linux_console_attach(console, &e)) goto fail;
-    struct stat cst;
-    if (stat(s->cwd, &cst) != 0 || !S_ISDIR(cst.st_mode) || chdir(s->cwd) != 0) {
-        if (errno == 0) errno = ENOTDIR;
-        oci_fail_errno(&e, "exec: cwd %s", s->cwd);
-        goto fail;
-    }
+    if (!oci_enter_cwd(s->cwd, s->cwd, &e)) goto fail;
     int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     int modfd;
     char guest[PATH_MAX];
     if (rootfd < 0 || !oci_find_entrypoint(rootfd, s, &modfd, guest, &e)) goto fail;
     close(rootfd);
-    unsigned char magic[4];
-    if (pread(modfd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
+    if (!oci_is_wasm_fd(modfd)) {
         oci_fail(&e, "exec: %s is not a WebAssembly module; a Wasm container runs only "
                      "Wasm programs (it has no Linux userland)", guest);
         goto fail;
@@ -239,15 +233,7 @@ int oci_cmd_exec(const oci_exec_opts *o) {
             break;
         }
     }
-    if (rc == 0 && o->pid_file && gpid > 0) {
-        char tmp[PATH_MAX + 8];
-        snprintf(tmp, sizeof tmp, "%s.tmp", o->pid_file);
-        FILE *f = fopen(tmp, "w");
-        if (!f || fprintf(f, "%d", (int)gpid) < 0 || fclose(f) != 0 || rename(tmp, o->pid_file) != 0) {
-            oci_fail_errno(&e, "--pid-file %s", o->pid_file);
-            rc = 1;
-        }
-    }
+    if (rc == 0 && o->pid_file && gpid > 0 && !oci_write_pid_file(o->pid_file, gpid, &e)) rc = 1;
     int ms = 0;
     while (waitpid(mid, &ms, 0) < 0 && errno == EINTR) {
     }

@@ -48,7 +48,46 @@ int oci_sync_recv(int fd, oci_sync_msg *m) {
     return m->type;
 }
 
-static int linux_open_in_root(int rootfd, const char *path, int flags) {
+bool oci_path_next(const char **cursor, const char *name, char *out, size_t size) {
+    while (*cursor) {
+        const char *p = *cursor;
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        *cursor = end ? end + 1 : NULL;
+        if (len > 0 && len + strlen(name) + 2 <= size) {
+            snprintf(out, size, "%.*s/%s", (int)len, p, name);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool oci_write_pid_file(const char *path, pid_t pid, oci_err *e) {
+    char tmp[PATH_MAX + 8];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return oci_fail(e, "--pid-file %s: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return oci_fail_errno(e, "--pid-file %s", tmp);
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+    bool ok = write(fd, buf, (size_t)n) == n;
+    close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return oci_fail_errno(e, "--pid-file %s", path);
+    }
+    return true;
+}
+
+bool oci_enter_cwd(const char *path, const char *shown, oci_err *e) {
+    struct stat st;
+    errno = 0;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && chdir(path) == 0) return true;
+    if (errno == 0) errno = ENOTDIR;
+    return oci_fail_errno(e, "process.cwd %s: not a folder in the root filesystem", shown);
+}
+
+int oci_open_in_root(int rootfd, const char *path, int flags) {
     struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
@@ -70,7 +109,7 @@ static int linux_mkpath_in_root(int rootfd, const char *dest, bool is_file, oci_
         bool last = i >= n || dest[i + strspn(dest + i, "/")] == '\0';
         memcpy(prefix, dest, i);
         prefix[i] = '\0';
-        int next = linux_open_in_root(rootfd, prefix, O_PATH);
+        int next = oci_open_in_root(rootfd, prefix, O_PATH);
         if (next < 0 && errno == ENOENT) {
             char name[NAME_MAX + 1];
             size_t len = i - start;
@@ -88,7 +127,7 @@ static int linux_mkpath_in_root(int rootfd, const char *dest, bool is_file, oci_
                 oci_fail_errno(e, "mount destination %s: create %s", dest, prefix);
                 break;
             }
-            next = linux_open_in_root(rootfd, prefix, O_PATH);
+            next = oci_open_in_root(rootfd, prefix, O_PATH);
         }
         if (next < 0) {
             oci_fail_errno(e, "mount destination %s: %s", dest, prefix);
@@ -139,7 +178,7 @@ static bool linux_mount_one(int rootfd, const oci_mount *m, oci_err *e) {
     if (!ok || !(m->propagation || (m->bind && flags))) return ok;
     /* The descriptor names the folder under the new mount; open it again
      * to reach the mount itself for the calls below. */
-    fd = linux_open_in_root(rootfd, m->destination, O_PATH);
+    fd = oci_open_in_root(rootfd, m->destination, O_PATH);
     if (fd < 0) return oci_fail_errno(e, "mount %s: reopen", m->destination);
     snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
     /* Bind mounts ignore flags: a second, remounting call applies them. */

@@ -243,6 +243,9 @@ const char *oci_spec_annotation(const oci_spec *s, const char *key);
  * guest_path (size PATH_MAX) the path inside the container. */
 bool oci_find_entrypoint(int rootfd, const oci_spec *s, int *fd, char *guest_path, oci_err *e);
 
+/* The file starts with the Wasm magic "\0asm". */
+bool oci_is_wasm_fd(int fd);
+
 typedef enum { OCI_KIND_LINUX, OCI_KIND_WASM } oci_kind;
 /* Decides whether the container is a Wasm one: annotations
  * run.oci.handler=wasm|wasm-smart, module.wasm.image/variant=compat|
@@ -339,6 +342,20 @@ typedef struct oci_sync_msg {
 bool oci_sync_send(int fd, int type, int pid, const char *msg);
 /* The message's type, or 0 on EOF or error. */
 int oci_sync_recv(int fd, oci_sync_msg *m);
+/* openat2 of path beneath rootfd with rootfd as "/" (RESOLVE_IN_ROOT, no
+ * magic links): symlinks in an image never lead out of it. O_CLOEXEC is
+ * added to flags. */
+int oci_open_in_root(int rootfd, const char *path, int flags);
+/* Walks a PATH-style list: writes the next "DIR/name" into out and
+ * advances *cursor; skips empty entries and ones that do not fit. False
+ * when the list is exhausted. */
+bool oci_path_next(const char **cursor, const char *name, char *out, size_t size);
+/* Writes pid to path atomically (a temporary file, then rename), as the
+ * shim reads it: the process it names must exist when the file does. */
+bool oci_write_pid_file(const char *path, pid_t pid, oci_err *e);
+/* chdir into the process's working folder, which must be a folder
+ * (shown: the container path, for the message). */
+bool oci_enter_cwd(const char *path, const char *shown, oci_err *e);
 /* Signal number from "TERM", "SIGTERM", "15", "SIGRTMIN+3". -1 if unknown. */
 int oci_signal_parse(const char *name);
 
