@@ -353,16 +353,28 @@ static void lower_set_local(lowerer *L, uint32_t x, bool tee, size_t off) {
  * stack temporary that only the instruction being lowered reads), takes
  * it back and returns the word index where it started (its operand
  * words stay readable there until overwritten); else returns 0. */
-static uint32_t take_back(lowerer *L, wm_iop op, uint32_t pos) {
+/* The word index of the instruction just emitted when it computed the
+ * value at pos (a stack temporary), else NO_FIXUP. */
+static uint32_t peek_back(const lowerer *L, uint32_t pos) {
     if (!L->last_dst_valid || L->last_dst_pos != pos || L->oom || L->vs[pos].kind != V_SLOT)
-        return 0;
-    uint32_t at = L->last_op_at;
-    if ((wm_iop)L->code[at] != op) return 0;
+        return NO_FIXUP;
+    return L->last_op_at;
+}
+
+/* Removes the last instruction, which starts at word `at`. Its words stay
+ * readable until the next emit. */
+static void drop_last(lowerer *L, uint32_t at) {
     L->n = at;
     L->npc -= 2;
     L->last_dst_valid = false;
     L->last_op_at = L->prev_op_at;
     L->prev_op_at = NO_FIXUP;
+}
+
+static uint32_t take_back(lowerer *L, wm_iop op, uint32_t pos) {
+    uint32_t at = peek_back(L, pos);
+    if (at == NO_FIXUP || (wm_iop)L->code[at] != op) return 0;
+    drop_last(L, at);
     return at + 1; /* + 1: never 0 */
 }
 
@@ -394,9 +406,8 @@ static int take_back_address(lowerer *L, uint32_t pos, uint32_t w[3]) {
  * then *op is WM_IOP_br_if or WM_IOP_br_unless and *x the operand. */
 static bool fuse_condition(lowerer *L, uint32_t pos, bool negate, bool to_loop, wm_iop *op,
                            uint32_t *x, uint32_t *y) {
-    if (!L->last_dst_valid || L->last_dst_pos != pos || L->oom || L->vs[pos].kind != V_SLOT)
-        return false;
-    uint32_t at = L->last_op_at;
+    uint32_t at = peek_back(L, pos);
+    if (at == NO_FIXUP) return false;
     wm_iop cmp = (wm_iop)L->code[at];
     if (cmp == WM_IOP_i32_eqz) {
         /* No br_unless form checks fuel, as a loop's back edge must. */
@@ -412,11 +423,7 @@ static bool fuse_condition(lowerer *L, uint32_t pos, bool negate, bool to_loop, 
     } else {
         return false;
     }
-    L->n = at;
-    L->npc -= 2;
-    L->last_dst_valid = false;
-    L->last_op_at = L->prev_op_at;
-    L->prev_op_at = NO_FIXUP;
+    drop_last(L, at);
     return true;
 }
 
@@ -435,10 +442,7 @@ static bool fuse_increment(lowerer *L, wm_iop fop, uint32_t x, uint32_t y, uint3
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (forms[i].br != fop) continue;
         uint32_t a = L->code[at + 2], k = L->code[at + 3];
-        L->n = at;
-        L->npc -= 2;
-        L->last_op_at = L->prev_op_at;
-        L->prev_op_at = NO_FIXUP;
+        drop_last(L, at);
         emit_op(L, forms[i].inc, off);
         emit(L, x);
         emit(L, a);
@@ -698,6 +702,167 @@ static void find_pool(lowerer *L) {
     /* A body that does not decode fails in lowering proper. */
     if (L->r.failed) L->npool = 0;
     L->r = saved;
+}
+
+/* A constant a `_k` form can take: 32 bits, sign-extended for i64. */
+static bool fits_imm(const vval *v) {
+    return v->kind == V_CONST && (!v->wide || (int64_t)v->k == (int64_t)(int32_t)(uint32_t)v->k);
+}
+
+/* Emits op with its destination, the stack top, which it computes; the
+ * caller adds the operand words. */
+static void emit_result_op(lowerer *L, wm_iop op, size_t off) {
+    emit_op(L, op, off);
+    emit_dst(L, L->h - 1);
+    L->vs[L->h - 1].kind = V_SLOT;
+}
+
+/* A load or store: constant stores, and address arithmetic just emitted
+ * folded into the access. */
+static void lower_memop(lowerer *L, uint8_t op, size_t off) {
+    read_u32(L); /* alignment hint: irrelevant on this host */
+    uint32_t offset = read_u32(L);
+    wm_iop mop = (wm_iop)(memop_iop[op] - 1);
+    uint32_t w[3];
+    int form;
+    if (memop_store[op]) {
+        const vval *vv = &L->vs[L->h - 1];
+        if (storek_iop[mop] && fits_imm(vv)) {
+            uint32_t k = (uint32_t)vv->k;
+            uint32_t a = use(L, L->h - 2, off);
+            L->h -= 2;
+            emit_op(L, (wm_iop)(storek_iop[mop] - 1), off);
+            emit(L, a);
+            emit(L, k);
+        } else {
+            uint32_t v = use(L, L->h - 1, off);
+            /* The address just computed: fold it in (only when the value
+             * needed no code of its own, so the address came last). */
+            if (memx_iop[mop] && L->vs[L->h - 1].kind != V_SLOT &&
+                (form = take_back_address(L, L->h - 2, w)) >= 0) {
+                L->h -= 2;
+                emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
+                emit(L, w[0]);
+                emit(L, w[1]);
+                if (form == 1) emit(L, w[2]);
+            } else {
+                uint32_t a = use(L, L->h - 2, off);
+                L->h -= 2;
+                emit_op(L, mop, off);
+                emit(L, a);
+            }
+            emit(L, v);
+        }
+    } else if (memx_iop[mop] && (form = take_back_address(L, L->h - 1, w)) >= 0) {
+        emit_result_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
+        emit(L, w[0]);
+        emit(L, w[1]);
+        if (form == 1) emit(L, w[2]);
+    } else {
+        uint32_t a = use(L, L->h - 1, off);
+        emit_result_op(L, mop, off);
+        emit(L, a);
+    }
+    emit(L, offset);
+}
+
+/* x ^ (x >> k) on i64, when the shift is the instruction just emitted
+ * and x is the xor's other operand: one instruction. */
+static bool fuse_xorshift(lowerer *L, uint32_t a, uint32_t b, size_t off) {
+    bool shr_is_b = b == L->h - 1;
+    if (!shr_is_b && a != L->h - 2) return false;
+    uint32_t other = shr_is_b ? a : b;
+    uint32_t at = peek_back(L, shr_is_b ? L->h - 1 : L->h - 2);
+    if (at == NO_FIXUP || L->code[at] != WM_IOP_i64_shr_u_k || L->code[at + 2] != other)
+        return false;
+    uint32_t k = L->code[at + 3];
+    drop_last(L, at);
+    L->h--;
+    emit_result_op(L, WM_IOP_i64_xorshr_k, off);
+    emit(L, other);
+    emit(L, k);
+    return true;
+}
+
+/* f64 add/sub/mul whose operand an f64.load just produced: the
+ * arithmetic reads memory itself. */
+static bool fuse_f64_load(lowerer *L, wm_iop iop, uint32_t a, uint32_t b, size_t off) {
+    bool load_is_b = b == L->h - 1;
+    if (!load_is_b && a != L->h - 2) return false;
+    uint32_t at = take_back(L, WM_IOP_f64_load, load_is_b ? L->h - 1 : L->h - 2);
+    if (!at) return false;
+    uint32_t addr = L->code[at + 1], moff = L->code[at + 2];
+    wm_iop fop = iop == WM_IOP_f64_add   ? WM_IOP_f64_add_m
+                 : iop == WM_IOP_f64_mul ? WM_IOP_f64_mul_m
+                 : load_is_b             ? WM_IOP_f64_sub_m
+                                         : WM_IOP_f64_rsub_m;
+    L->h--;
+    emit_result_op(L, fop, off);
+    emit(L, load_is_b ? a : b);
+    emit(L, addr);
+    emit(L, moff);
+    return true;
+}
+
+/* A numeric instruction of opcodes.def: constant-operand forms and the
+ * fusions of docs/interpreter.md. */
+static void lower_numeric(lowerer *L, uint8_t op, size_t off) {
+    wm_iop iop = (wm_iop)(simple_iop[op] - 1);
+    if (!simple_binary[op]) {
+        uint32_t a = use(L, L->h - 1, off);
+        emit_result_op(L, iop, off);
+        emit(L, a);
+        return;
+    }
+    const vval *vb = &L->vs[L->h - 1];
+    if (k_iop[iop] && fits_imm(vb)) {
+        uint32_t k = (uint32_t)vb->k;
+        uint32_t a = use(L, L->h - 2, off);
+        /* (i << s) + k: one instruction. */
+        uint32_t at = iop == WM_IOP_i32_add && a == L->h - 2
+                          ? take_back(L, WM_IOP_i32_shl_k, L->h - 2)
+                          : 0;
+        L->h--;
+        if (at) {
+            uint32_t x = L->code[at + 1], sh = L->code[at + 2];
+            emit_result_op(L, WM_IOP_i32_shl_add_k, off);
+            emit(L, x);
+            emit(L, sh);
+        } else {
+            emit_result_op(L, (wm_iop)(k_iop[iop] - 1), off);
+            emit(L, a);
+        }
+        emit(L, k);
+        return;
+    }
+    uint32_t b = use(L, L->h - 1, off);
+    uint32_t a = use(L, L->h - 2, off);
+    if ((iop == WM_IOP_f64_add || iop == WM_IOP_f64_sub || iop == WM_IOP_f64_mul) &&
+        fuse_f64_load(L, iop, a, b, off))
+        return;
+    if (iop == WM_IOP_i64_xor && fuse_xorshift(L, a, b, off)) return;
+    /* base + (i << k): one instruction (the shift is the instruction just
+     * emitted; i32.add commutes). */
+    uint32_t at = 0;
+    if (iop == WM_IOP_i32_add) {
+        if (b == L->h - 1 && (at = take_back(L, WM_IOP_i32_shl_k, L->h - 1)) != 0) {
+            /* a stays a: the shift wrote b's slot */
+        } else if (a == L->h - 2 && (at = take_back(L, WM_IOP_i32_shl_k, L->h - 2)) != 0) {
+            a = b;
+        }
+    }
+    L->h--;
+    if (at) {
+        uint32_t x = L->code[at + 1], k = L->code[at + 2];
+        emit_result_op(L, WM_IOP_i32_add_shl, off);
+        emit(L, a);
+        emit(L, x);
+        emit(L, k);
+    } else {
+        emit_result_op(L, iop, off);
+        emit(L, a);
+        emit(L, b);
+    }
 }
 
 static wb_status lower_body(lowerer *L, const wm_functype *ft) {
@@ -1133,158 +1298,9 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             break;
         }
         default:
-            if (memop_iop[op]) {
-                read_u32(L); /* alignment hint: irrelevant on this host */
-                uint32_t offset = read_u32(L);
-                wm_iop mop = (wm_iop)(memop_iop[op] - 1);
-                const vval *vv = &L->vs[L->h - 1];
-                uint32_t at, w3[3];
-                if (memop_store[op] && storek_iop[mop] && vv->kind == V_CONST &&
-                    (!vv->wide || (int64_t)vv->k == (int64_t)(int32_t)(uint32_t)vv->k)) {
-                    uint32_t k = (uint32_t)vv->k;
-                    a = use(L, L->h - 2, off);
-                    L->h -= 2;
-                    emit_op(L, (wm_iop)(storek_iop[mop] - 1), off);
-                    emit(L, a);
-                    emit(L, k);
-                } else if (memop_store[op]) {
-                    uint32_t v = use(L, L->h - 1, off);
-                    uint32_t w[3];
-                    int form;
-                    /* The address just computed: fold it in (only when
-                     * the value needed no code of its own). */
-                    if (memx_iop[mop] && L->vs[L->h - 1].kind != V_SLOT &&
-                        (form = take_back_address(L, L->h - 2, w)) >= 0) {
-                        L->h -= 2;
-                        emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
-                        emit(L, w[0]);
-                        emit(L, w[1]);
-                        if (form == 1) emit(L, w[2]);
-                        emit(L, v);
-                    } else {
-                        a = use(L, L->h - 2, off);
-                        L->h -= 2;
-                        emit_op(L, mop, off);
-                        emit(L, a);
-                        emit(L, v);
-                    }
-                } else if (memx_iop[mop] && (at = (uint32_t)take_back_address(L, L->h - 1, w3)) != UINT32_MAX) {
-                    emit_op(L, (wm_iop)(memx_iop[mop] - 1 + at), off);
-                    emit_dst(L, L->h - 1);
-                    emit(L, w3[0]);
-                    emit(L, w3[1]);
-                    if (at == 1) emit(L, w3[2]);
-                    L->vs[L->h - 1].kind = V_SLOT;
-                } else {
-                    a = use(L, L->h - 1, off);
-                    emit_op(L, mop, off);
-                    emit_dst(L, L->h - 1);
-                    emit(L, a);
-                    L->vs[L->h - 1].kind = V_SLOT;
-                }
-                emit(L, offset);
-            } else if (simple_iop[op]) {
-                wm_iop iop = (wm_iop)(simple_iop[op] - 1);
-                const vval *vb = &L->vs[L->h - 1];
-                if (simple_binary[op] && k_iop[iop] && vb->kind == V_CONST &&
-                    (!vb->wide || (int64_t)vb->k == (int64_t)(int32_t)(uint32_t)vb->k)) {
-                    uint32_t k = (uint32_t)vb->k;
-                    a = use(L, L->h - 2, off);
-                    uint32_t at = 0;
-                    /* (i << s) + k: one instruction. */
-                    if (iop == WM_IOP_i32_add && a == L->h - 2)
-                        at = take_back(L, WM_IOP_i32_shl_k, L->h - 2);
-                    L->h--;
-                    if (at) {
-                        uint32_t x = L->code[at + 1], sh = L->code[at + 2];
-                        emit_op(L, WM_IOP_i32_shl_add_k, off);
-                        emit_dst(L, L->h - 1);
-                        emit(L, x);
-                        emit(L, sh);
-                        emit(L, k);
-                    } else {
-                        emit_op(L, (wm_iop)(k_iop[iop] - 1), off);
-                        emit_dst(L, L->h - 1);
-                        emit(L, a);
-                        emit(L, k);
-                    }
-                } else if (simple_binary[op]) {
-                    b = use(L, L->h - 1, off);
-                    a = use(L, L->h - 2, off);
-                    uint32_t at = 0;
-                    /* An f64 operand loaded just before: read it from
-                     * memory inside the arithmetic. */
-                    if ((iop == WM_IOP_f64_add || iop == WM_IOP_f64_sub || iop == WM_IOP_f64_mul) &&
-                        (b == L->h - 1 || a == L->h - 2)) {
-                        bool load_is_b = b == L->h - 1;
-                        at = take_back(L, WM_IOP_f64_load, load_is_b ? L->h - 1 : L->h - 2);
-                        if (at) {
-                            uint32_t addr = L->code[at + 1], moff = L->code[at + 2];
-                            wm_iop fop = iop == WM_IOP_f64_add ? WM_IOP_f64_add_m
-                                         : iop == WM_IOP_f64_mul ? WM_IOP_f64_mul_m
-                                         : load_is_b ? WM_IOP_f64_sub_m : WM_IOP_f64_rsub_m;
-                            L->h--;
-                            emit_op(L, fop, off);
-                            emit_dst(L, L->h - 1);
-                            emit(L, load_is_b ? a : b);
-                            emit(L, addr);
-                            emit(L, moff);
-                            L->vs[L->h - 1].kind = V_SLOT;
-                            break;
-                        }
-                    }
-                    /* x ^ (x >> k) */
-                    if (iop == WM_IOP_i64_xor && (b == L->h - 1 || a == L->h - 2)) {
-                        bool shr_is_b = b == L->h - 1;
-                        uint32_t other = shr_is_b ? a : b;
-                        uint32_t at2 = L->last_op_at;
-                        if (L->last_dst_valid && at2 != NO_FIXUP &&
-                            L->code[at2] == WM_IOP_i64_shr_u_k && L->code[at2 + 2] == other &&
-                            (at2 = take_back(L, WM_IOP_i64_shr_u_k, shr_is_b ? L->h - 1 : L->h - 2)) != 0) {
-                            uint32_t k = L->code[at2 + 2];
-                            L->h--;
-                            emit_op(L, WM_IOP_i64_xorshr_k, off);
-                            emit_dst(L, L->h - 1);
-                            emit(L, other);
-                            emit(L, k);
-                            L->vs[L->h - 1].kind = V_SLOT;
-                            break;
-                        }
-                    }
-                    /* base + (i << k): one instruction (the shift is the
-                     * instruction just emitted; i32.add commutes). */
-                    if (iop == WM_IOP_i32_add && b == L->h - 1 &&
-                        (at = take_back(L, WM_IOP_i32_shl_k, L->h - 1)) != 0) {
-                        /* a stays a: the shift wrote b's slot */
-                    } else if (iop == WM_IOP_i32_add && a == L->h - 2 &&
-                               (at = take_back(L, WM_IOP_i32_shl_k, L->h - 2)) != 0) {
-                        a = b;
-                    }
-                    L->h--;
-                    if (at) {
-                        uint32_t x = L->code[at + 1], k = L->code[at + 2];
-                        emit_op(L, WM_IOP_i32_add_shl, off);
-                        emit_dst(L, L->h - 1);
-                        emit(L, a);
-                        emit(L, x);
-                        emit(L, k);
-                    } else {
-                        emit_op(L, iop, off);
-                        emit_dst(L, L->h - 1);
-                        emit(L, a);
-                        emit(L, b);
-                    }
-                } else {
-                    a = use(L, L->h - 1, off);
-                    emit_op(L, iop, off);
-                    emit_dst(L, L->h - 1);
-                    emit(L, a);
-                }
-                L->vs[L->h - 1].kind = V_SLOT;
-            } else {
-                /* Validation rejects every other opcode. */
-                L->r.failed = true;
-            }
+            if (memop_iop[op]) lower_memop(L, op, off);
+            else if (simple_iop[op]) lower_numeric(L, op, off);
+            else L->r.failed = true; /* validation rejects every other opcode */
             break;
         }
     }
