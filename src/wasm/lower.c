@@ -437,8 +437,14 @@ static bool fuse_increment(lowerer *L, wm_iop fop, uint32_t x, uint32_t y, uint3
     };
     uint32_t at = L->last_op_at;
     if (at == NO_FIXUP || at < L->fence || at + 4 != L->n || L->oom ||
-        L->code[at] != WM_IOP_i32_add_k || L->code[at + 1] != x)
+        L->code[at] != WM_IOP_i32_add_k)
         return false;
+    if (L->code[at + 1] != x && fop == WM_IOP_br_ne && L->code[at + 1] == y) {
+        uint32_t t = x; /* n != i is i != n */
+        x = y;
+        y = t;
+    }
+    if (L->code[at + 1] != x) return false;
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (forms[i].br != fop) continue;
         uint32_t a = L->code[at + 2], k = L->code[at + 3];

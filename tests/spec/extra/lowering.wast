@@ -205,6 +205,11 @@
     (loop
       (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 5))))
     (local.get 1))
+  (func (export "count-ne-swapped") (param i32) (result i32) (local i32 i32)
+    (loop
+      (local.set 2 (i32.add (local.get 2) (i32.const 3)))
+      (br_if 0 (i32.ne (local.get 0) (local.tee 1 (i32.add (local.get 1) (i32.const 1))))))
+    (i32.add (local.get 2) (local.get 1)))
   (func (export "count-temp") (param i32) (result i32) (local i32)
     (loop
       (local.set 1 (i32.add (local.get 1) (i32.const 1)))
@@ -325,3 +330,5 @@
 (assert_return (invoke "drop-then-load" (i32.const 8) (i32.const 1000)) (i32.const 42))
 (assert_return (invoke "drop-then-branch" (i32.const 5) (i32.const 9)) (i32.const 2))
 (assert_return (invoke "drop-then-branch" (i32.const 0) (i32.const 9)) (i32.const 1))
+(assert_return (invoke "count-ne-swapped" (i32.const 4)) (i32.const 16))
+(assert_return (invoke "count-ne-swapped" (i32.const 1)) (i32.const 4))
