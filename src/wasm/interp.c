@@ -551,6 +551,59 @@ dispatch:
     FMEM(f64_rsub_m, m - a)
     FMEM(f64_mul_m, a * m)
 #undef FMEM
+#define FMEMA(name, expr)                                                        \
+    CASE(name) {                                                                 \
+        double m;                                                                \
+        ex->trap_pc = pc;                                                        \
+        memcpy(&m, mem + (uint64_t)(uint32_t)(S(3).u32 + W(4)) + W(5), sizeof m); \
+        double a = S(2).f64;                                                     \
+        S(1).f64 = expr;                                                         \
+        NEXT(6);                                                                 \
+    }
+    FMEMA(f64_add_ma, a + m)
+    FMEMA(f64_sub_ma, a - m)
+    FMEMA(f64_rsub_ma, m - a)
+    FMEMA(f64_mul_ma, a * m)
+#undef FMEMA
+#define IMEM(name, ctype, member, expr)                   \
+    CASE(name) {                                          \
+        ctype m;                                          \
+        ex->trap_pc = pc;                                 \
+        memcpy(&m, MEMADDR(3, 4), sizeof m);              \
+        ctype a = S(2).member;                            \
+        S(1).member = expr;                               \
+        NEXT(5);                                          \
+    }
+    IMEM(i32_add_m, uint32_t, u32, a + m)
+    IMEM(i32_sub_m, uint32_t, u32, a - m)
+    IMEM(i32_rsub_m, uint32_t, u32, m - a)
+    IMEM(i64_add_m, uint64_t, u64, a + m)
+    IMEM(i64_sub_m, uint64_t, u64, a - m)
+    IMEM(i64_rsub_m, uint64_t, u64, m - a)
+#undef IMEM
+    CASE(f64_mul3) {
+        double t = S(2).f64 * S(3).f64;
+        S(1).f64 = t * S(4).f64;
+        NEXT(5);
+    }
+    /* Read-modify-write of memory: ADDR V OFF. */
+#define UPDATE(name, ctype, member, op)                   \
+    CASE(name) {                                          \
+        ctype m;                                          \
+        uint8_t *p_ = MEMADDR(1, 3);                      \
+        ex->trap_pc = pc;                                 \
+        memcpy(&m, p_, sizeof m);                         \
+        m = m op S(2).member;                             \
+        memcpy(p_, &m, sizeof m);                         \
+        NEXT(4);                                          \
+    }
+    UPDATE(i32_add_to, uint32_t, u32, +)
+    UPDATE(i32_sub_to, uint32_t, u32, -)
+    UPDATE(i64_add_to, uint64_t, u64, +)
+    UPDATE(i64_sub_to, uint64_t, u64, -)
+    UPDATE(f64_add_to, double, f64, +)
+    UPDATE(f64_sub_to, double, f64, -)
+#undef UPDATE
 #define BRINC(name, cond)                                 \
     CASE(name) {                                          \
         uint32_t v = S(2).u32 + W(3);                     \
@@ -570,6 +623,8 @@ dispatch:
     BRINC(br_inc_lt_s_k, (int32_t)v < (int32_t)W(4))
 #undef BRINC
     CASE(i64_xorshr_k) S(1).u64 = S(2).u64 ^ (S(2).u64 >> (W(3) & 63)); NEXT(4);
+    CASE(i64_xorshr_mul) S(1).u64 = (S(2).u64 ^ (S(2).u64 >> (W(3) & 63))) * S(4).u64; NEXT(5);
+    CASE(i64_mul_shr_u_k) S(1).u64 = (S(2).u64 * S(3).u64) >> (W(4) & 63); NEXT(5);
     UN(i32_eqz, .u64 = A.u32 == 0)
     BINK(i32_eq, .u64 = A.u32 == B.u32)
     BINK(i32_ne, .u64 = A.u32 != B.u32)

@@ -35,14 +35,27 @@ typedef struct ctrl {
 /* What an operand-stack position holds while lowering. Values are only
  * written to their own slot when something needs them there: local.get
  * and constants stay virtual, so `local.get a; local.get b; i32.add`
- * becomes one instruction reading the locals' slots directly. */
-enum { V_SLOT, V_LOCAL, V_CONST };
+ * becomes one instruction reading the locals' slots directly.
+ *
+ * A load stays virtual too (V_LOAD) until its value is needed, so that
+ * the arithmetic using it, and a store of that arithmetic back to the
+ * same address, can read memory themselves. A pending load only reads
+ * locals, pooled constants or its own position, and is written out
+ * before anything that could store to memory, trap otherwise, or change
+ * one of the slots it reads (see keeps_loads): loads are only ever
+ * delayed past instructions that cannot observe the difference. */
+enum { V_SLOT, V_LOCAL, V_CONST, V_LOAD };
 
 typedef struct vval {
     uint8_t kind;
     uint8_t wide;     /* V_CONST: 64-bit */
+    uint8_t nw;       /* V_LOAD: address words in w */
+    uint8_t nslots;   /* V_LOAD: how many of them (from w[0]) are slots */
+    uint16_t iop;     /* V_LOAD: the load in its address form */
     uint32_t local;   /* V_LOCAL: the local's slot */
     uint64_t k;       /* V_CONST: the bits */
+    uint32_t w[4];    /* V_LOAD: the operand words after the destination */
+    size_t off;       /* V_LOAD: the load's offset in the code section */
 } vval;
 
 typedef struct lowerer {
@@ -72,6 +85,7 @@ typedef struct lowerer {
     uint64_t pool[WM_POOL_MAX];
     bool pool_wide[WM_POOL_MAX];
     uint32_t base;    /* first operand-stack slot: nlocals + npool */
+    bool vloads;      /* a V_LOAD may be on the stack */
     bool oom;
 } lowerer;
 
@@ -263,13 +277,46 @@ static void emit_const(lowerer *L, uint32_t dst, const vval *v, size_t off) {
     }
 }
 
+/* Emits a pending load, writing slot dst. */
+static void emit_load(lowerer *L, uint32_t dst, const vval *v) {
+    emit_op(L, (wm_iop)v->iop, v->off);
+    emit_dst(L, dst);
+    for (uint32_t i = 0; i < v->nw; i++) emit(L, v->w[i]);
+}
+
+/* Whether a pending load reads slot x. */
+static bool load_reads(const vval *v, uint32_t x) {
+    return v->kind == V_LOAD && (v->w[0] == x || (v->nslots == 2 && v->w[1] == x));
+}
+
 /* Writes a virtual value to its own slot. */
 static void materialize(lowerer *L, uint32_t pos, size_t off) {
     if (pos < L->base || L->oom) return;
     vval *v = &L->vs[pos];
     if (v->kind == V_LOCAL) emit_copy(L, pos, v->local, off);
     else if (v->kind == V_CONST) emit_const(L, pos, v, off);
+    else if (v->kind == V_LOAD) emit_load(L, pos, v);
     v->kind = V_SLOT;
+}
+
+/* Emits every pending load, in stack order. */
+static void flush_loads(lowerer *L) {
+    if (!L->vloads) return;
+    for (uint32_t p = L->base; p < L->h && !L->oom; p++)
+        if (L->vs[p].kind == V_LOAD) materialize(L, p, 0);
+    L->vloads = false;
+}
+
+/* Opcodes that a pending load may be delayed past: they neither write
+ * memory nor trap (loads trap the same way among themselves) nor branch;
+ * local.set takes care of the loads reading its local. */
+static bool keeps_loads(uint8_t op) {
+    if (op == 0x01 || op == 0x1B || (op >= 0x20 && op <= 0x24) || (op >= 0x28 && op <= 0x35) ||
+        (op >= 0x41 && op <= 0x44))
+        return true;
+    if (op < 0x45 || op > 0xC4) return false;
+    return !(op >= 0x6D && op <= 0x70) && !(op >= 0x7F && op <= 0x82) &&
+           !(op >= 0xA8 && op <= 0xAB) && !(op >= 0xAE && op <= 0xB1);
 }
 
 static void materialize_range(lowerer *L, uint32_t from, uint32_t to, size_t off) {
@@ -288,14 +335,19 @@ static uint32_t use(lowerer *L, uint32_t pos, size_t off) {
     if (pos < L->base || L->oom) return pos;
     vval *v = &L->vs[pos];
     if (v->kind == V_LOCAL) return v->local;
-    if (v->kind == V_CONST) materialize(L, pos, off);
+    if (v->kind == V_CONST || v->kind == V_LOAD) materialize(L, pos, off);
     return pos;
+}
+
+/* Whether the value at pos reads local x. */
+static bool reads_local(const vval *v, uint32_t x) {
+    return (v->kind == V_LOCAL && v->local == x) || load_reads(v, x);
 }
 
 /* Before local x changes: values still reading x get their own copy. */
 static void materialize_refs(lowerer *L, uint32_t x, uint32_t below, size_t off) {
     for (uint32_t p = L->base; p < below && !L->oom; p++)
-        if (L->vs[p].kind == V_LOCAL && L->vs[p].local == x) materialize(L, p, off);
+        if (reads_local(&L->vs[p], x)) materialize(L, p, off);
 }
 
 static void push_local(lowerer *L, uint32_t x) {
@@ -329,10 +381,12 @@ static void lower_set_local(lowerer *L, uint32_t x, bool tee, size_t off) {
     } else {
         bool refs = false;
         for (uint32_t p = L->base; p < top; p++)
-            if (L->vs[p].kind == V_LOCAL && L->vs[p].local == x) refs = true;
+            if (reads_local(&L->vs[p], x)) refs = true;
         if (refs) materialize_refs(L, x, top, off);
         if (v.kind == V_CONST) {
             emit_const(L, x, &v, off);
+        } else if (v.kind == V_LOAD) {
+            emit_load(L, x, &v);
         } else if (v.kind == V_SLOT && !refs && L->last_dst_valid && L->last_dst_pos == top) {
             /* The value's producer writes straight into x. */
             L->code[L->last_dst_word] = x;
@@ -437,7 +491,7 @@ static bool fuse_increment(lowerer *L, wm_iop fop, uint32_t x, uint32_t y, uint3
     };
     uint32_t at = L->last_op_at;
     if (at == NO_FIXUP || at < L->fence || at + 4 != L->n || L->oom ||
-        L->code[at] != WM_IOP_i32_add_k)
+        (L->code[at] != WM_IOP_i32_add_k && L->code[at] != WM_IOP_i32_sub_k))
         return false;
     if (L->code[at + 1] != x && fop == WM_IOP_br_ne && L->code[at + 1] == y) {
         uint32_t t = x; /* n != i is i != n */
@@ -448,6 +502,7 @@ static bool fuse_increment(lowerer *L, wm_iop fop, uint32_t x, uint32_t y, uint3
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (forms[i].br != fop) continue;
         uint32_t a = L->code[at + 2], k = L->code[at + 3];
+        if (L->code[at] == WM_IOP_i32_sub_k) k = 0u - k;
         drop_last(L, at);
         emit_op(L, forms[i].inc, off);
         emit(L, x);
@@ -458,6 +513,27 @@ static bool fuse_increment(lowerer *L, wm_iop fop, uint32_t x, uint32_t y, uint3
         return true;
     }
     return false;
+}
+
+/* A loop's back edge on a counter just stepped into a local:
+ * `local.get n; i32.const 1; i32.sub; local.tee n; br_if loop`, the
+ * count-down loop compilers emit, becomes one br_inc_ne_k on n != 0. */
+static bool fuse_countdown(lowerer *L, uint32_t cond, uint32_t target, size_t off) {
+    uint32_t at = L->last_op_at;
+    if (cond >= L->nlocals || at == NO_FIXUP || at < L->fence || at + 4 != L->n || L->oom ||
+        (L->code[at] != WM_IOP_i32_add_k && L->code[at] != WM_IOP_i32_sub_k) ||
+        L->code[at + 1] != cond)
+        return false;
+    uint32_t a = L->code[at + 2], k = L->code[at + 3];
+    if (L->code[at] == WM_IOP_i32_sub_k) k = 0u - k;
+    drop_last(L, at);
+    emit_op(L, WM_IOP_br_inc_ne_k, off);
+    emit(L, cond);
+    emit(L, a);
+    emit(L, k);
+    emit(L, 0);
+    emit(L, target);
+    return true;
 }
 
 /* Moves the values a branch to c carries from the stack top into the
@@ -723,13 +799,46 @@ static void emit_result_op(lowerer *L, wm_iop op, size_t off) {
     L->vs[L->h - 1].kind = V_SLOT;
 }
 
+/* A store of x op mem[A + OFF] back to mem[A + OFF], where the
+ * arithmetic (an _m instruction reading that memory) is the instruction
+ * just emitted: `p->f += x` becomes one read-modify-write instruction.
+ * Only add, and subtraction from the memory operand, have this form. */
+static bool fuse_update(lowerer *L, wm_iop store, uint32_t offset) {
+    static const struct { wm_iop store, m, to; } forms[] = {
+        {WM_IOP_i32_store, WM_IOP_i32_add_m, WM_IOP_i32_add_to},
+        {WM_IOP_i32_store, WM_IOP_i32_rsub_m, WM_IOP_i32_sub_to},
+        {WM_IOP_i64_store, WM_IOP_i64_add_m, WM_IOP_i64_add_to},
+        {WM_IOP_i64_store, WM_IOP_i64_rsub_m, WM_IOP_i64_sub_to},
+        {WM_IOP_f64_store, WM_IOP_f64_add_m, WM_IOP_f64_add_to},
+        {WM_IOP_f64_store, WM_IOP_f64_rsub_m, WM_IOP_f64_sub_to},
+    };
+    const vval *va = &L->vs[L->h - 2];
+    uint32_t at = peek_back(L, L->h - 1);
+    if (at == NO_FIXUP || (va->kind != V_LOCAL && va->kind != V_SLOT)) return false;
+    uint32_t addr = va->kind == V_LOCAL ? va->local : L->h - 2;
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        if (forms[i].store != store || L->code[at] != forms[i].m) continue;
+        if (L->code[at + 3] != addr || L->code[at + 4] != offset) return false;
+        uint32_t x = L->code[at + 2];
+        size_t off = L->pcmap[L->npc - 1];
+        drop_last(L, at);
+        L->h -= 2;
+        emit_op(L, forms[i].to, off);
+        emit(L, addr);
+        emit(L, x);
+        emit(L, offset);
+        return true;
+    }
+    return false;
+}
+
 /* A load or store: constant stores, and address arithmetic just emitted
  * folded into the access. */
 static void lower_memop(lowerer *L, uint8_t op, size_t off) {
     read_u32(L); /* alignment hint: irrelevant on this host */
     uint32_t offset = read_u32(L);
     wm_iop mop = (wm_iop)(memop_iop[op] - 1);
-    uint32_t w[3];
+    uint32_t w[3] = {0, 0, 0};
     int form;
     if (memop_store[op]) {
         const vval *vv = &L->vs[L->h - 1];
@@ -740,6 +849,8 @@ static void lower_memop(lowerer *L, uint8_t op, size_t off) {
             emit_op(L, (wm_iop)(storek_iop[mop] - 1), off);
             emit(L, a);
             emit(L, k);
+        } else if (fuse_update(L, mop, offset)) {
+            return;
         } else {
             uint32_t v = use(L, L->h - 1, off);
             /* The address just computed: fold it in (only when the value
@@ -759,17 +870,39 @@ static void lower_memop(lowerer *L, uint8_t op, size_t off) {
             }
             emit(L, v);
         }
-    } else if (memx_iop[mop] && (form = take_back_address(L, L->h - 1, w)) >= 0) {
-        emit_result_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
-        emit(L, w[0]);
-        emit(L, w[1]);
-        if (form == 1) emit(L, w[2]);
+        emit(L, offset);
     } else {
-        uint32_t a = use(L, L->h - 1, off);
-        emit_result_op(L, mop, off);
-        emit(L, a);
+        /* A load: its address form, then kept pending when it only reads
+         * locals, pooled constants or its own position. */
+        uint32_t pos = L->h - 1;
+        vval ld = {0};
+        ld.kind = V_LOAD;
+        ld.off = off;
+        if (memx_iop[mop] && (form = take_back_address(L, pos, w)) >= 0) {
+            ld.iop = (uint16_t)(memx_iop[mop] - 1 + (uint32_t)form);
+            ld.nslots = form == 2 ? 1 : 2;
+            ld.nw = form == 1 ? 4 : 3;
+            ld.w[0] = w[0];
+            ld.w[1] = w[1];
+            ld.w[2] = w[2];
+        } else {
+            ld.iop = (uint16_t)mop;
+            ld.nslots = 1;
+            ld.nw = 2;
+            ld.w[0] = use(L, pos, off);
+        }
+        ld.w[ld.nw - 1] = offset;
+        bool pending = true;
+        for (uint32_t i = 0; i < ld.nslots; i++)
+            if (ld.w[i] >= L->base && ld.w[i] != pos) pending = false;
+        L->vs[pos] = ld;
+        if (pending) {
+            L->vloads = true;
+        } else {
+            L->vs[pos].kind = V_SLOT;
+            emit_load(L, pos, &ld);
+        }
     }
-    emit(L, offset);
 }
 
 /* x ^ (x >> k) on i64, when the shift is the instruction just emitted
@@ -790,23 +923,80 @@ static bool fuse_xorshift(lowerer *L, uint32_t a, uint32_t b, size_t off) {
     return true;
 }
 
-/* f64 add/sub/mul whose operand an f64.load just produced: the
- * arithmetic reads memory itself. */
-static bool fuse_f64_load(lowerer *L, wm_iop iop, uint32_t a, uint32_t b, size_t off) {
-    bool load_is_b = b == L->h - 1;
-    if (!load_is_b && a != L->h - 2) return false;
-    uint32_t at = take_back(L, WM_IOP_f64_load, load_is_b ? L->h - 1 : L->h - 2);
+/* Arithmetic on a pending load (V_LOAD): the instruction reads memory
+ * itself. f64 add, sub and mul take a plain or base+constant address;
+ * i32 and i64 add and sub a plain one. m: the load is the second operand,
+ * r: the first (a - m, m - a for sub). */
+static bool fuse_load_operand(lowerer *L, wm_iop iop, size_t off) {
+    static const struct { wm_iop op, load, load_a, m, r, ma, ra; } forms[] = {
+        {WM_IOP_f64_add, WM_IOP_f64_load, WM_IOP_f64_load_a, WM_IOP_f64_add_m, WM_IOP_f64_add_m,
+         WM_IOP_f64_add_ma, WM_IOP_f64_add_ma},
+        {WM_IOP_f64_sub, WM_IOP_f64_load, WM_IOP_f64_load_a, WM_IOP_f64_sub_m, WM_IOP_f64_rsub_m,
+         WM_IOP_f64_sub_ma, WM_IOP_f64_rsub_ma},
+        {WM_IOP_f64_mul, WM_IOP_f64_load, WM_IOP_f64_load_a, WM_IOP_f64_mul_m, WM_IOP_f64_mul_m,
+         WM_IOP_f64_mul_ma, WM_IOP_f64_mul_ma},
+        {WM_IOP_i32_add, WM_IOP_i32_load, WM_IOP_COUNT, WM_IOP_i32_add_m, WM_IOP_i32_add_m, 0, 0},
+        {WM_IOP_i32_sub, WM_IOP_i32_load, WM_IOP_COUNT, WM_IOP_i32_sub_m, WM_IOP_i32_rsub_m, 0, 0},
+        {WM_IOP_i64_add, WM_IOP_i64_load, WM_IOP_COUNT, WM_IOP_i64_add_m, WM_IOP_i64_add_m, 0, 0},
+        {WM_IOP_i64_sub, WM_IOP_i64_load, WM_IOP_COUNT, WM_IOP_i64_sub_m, WM_IOP_i64_rsub_m, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        if (forms[i].op != iop) continue;
+        for (uint32_t side = 2; side-- > 0;) { /* the second operand first */
+            const vval *v = &L->vs[L->h - 2 + side];
+            if (v->kind != V_LOAD || (v->iop != forms[i].load && v->iop != forms[i].load_a))
+                continue;
+            bool a_form = v->iop == forms[i].load_a;
+            vval ld = *v;
+            uint32_t other = use(L, L->h - 1 - side, off);
+            L->h--;
+            emit_result_op(L, side ? (a_form ? forms[i].ma : forms[i].m)
+                                   : (a_form ? forms[i].ra : forms[i].r), ld.off);
+            emit(L, other);
+            for (uint32_t j = 0; j < ld.nw; j++) emit(L, ld.w[j]);
+            return true;
+        }
+        return false;
+    }
+    return false;
+}
+
+/* (x ^ (x >> k)) * y on i64, when the xor-shift is the instruction just
+ * emitted: the mixing step of splitmix64, murmur3 and xxhash. */
+static bool fuse_xorshr_mul(lowerer *L, uint32_t a, uint32_t b, size_t off) {
+    bool xs_is_a = a == L->h - 2;
+    uint32_t at = xs_is_a ? take_back(L, WM_IOP_i64_xorshr_k, L->h - 2) : 0;
+    if (!at && b == L->h - 1) {
+        at = take_back(L, WM_IOP_i64_xorshr_k, L->h - 1);
+        xs_is_a = false;
+    }
     if (!at) return false;
-    uint32_t addr = L->code[at + 1], moff = L->code[at + 2];
-    wm_iop fop = iop == WM_IOP_f64_add   ? WM_IOP_f64_add_m
-                 : iop == WM_IOP_f64_mul ? WM_IOP_f64_mul_m
-                 : load_is_b             ? WM_IOP_f64_sub_m
-                                         : WM_IOP_f64_rsub_m;
+    uint32_t x = L->code[at + 1], k = L->code[at + 2];
     L->h--;
-    emit_result_op(L, fop, off);
-    emit(L, load_is_b ? a : b);
-    emit(L, addr);
-    emit(L, moff);
+    emit_result_op(L, WM_IOP_i64_xorshr_mul, off);
+    emit(L, x);
+    emit(L, k);
+    emit(L, xs_is_a ? b : a);
+    return true;
+}
+
+/* (x * y) * z on f64, when x * y is the instruction just emitted: one
+ * instruction, multiplying in the same order (z * (x * y) is the same
+ * product: IEEE multiplication commutes). */
+static bool fuse_mul3(lowerer *L, uint32_t a, uint32_t b, size_t off) {
+    bool prod_is_a = a == L->h - 2;
+    uint32_t at = prod_is_a ? take_back(L, WM_IOP_f64_mul, L->h - 2) : 0;
+    if (!at && b == L->h - 1) {
+        at = take_back(L, WM_IOP_f64_mul, L->h - 1);
+        prod_is_a = false;
+    }
+    if (!at) return false;
+    uint32_t x = L->code[at + 1], y = L->code[at + 2];
+    L->h--;
+    emit_result_op(L, WM_IOP_f64_mul3, off);
+    emit(L, x);
+    emit(L, y);
+    emit(L, prod_is_a ? b : a);
     return true;
 }
 
@@ -814,6 +1004,16 @@ static bool fuse_f64_load(lowerer *L, wm_iop iop, uint32_t a, uint32_t b, size_t
  * fusions of docs/interpreter.md. */
 static void lower_numeric(lowerer *L, uint8_t op, size_t off) {
     wm_iop iop = (wm_iop)(simple_iop[op] - 1);
+    if (iop == WM_IOP_i32_wrap_i64) {
+        /* i32 readers only look at a slot's low 32 bits: the i64 value
+         * already is its own wrap. */
+        vval *v = &L->vs[L->h - 1];
+        if (v->kind == V_CONST) {
+            v->k = (uint32_t)v->k;
+            v->wide = 0;
+        }
+        return;
+    }
     if (!simple_binary[op]) {
         uint32_t a = use(L, L->h - 1, off);
         emit_result_op(L, iop, off);
@@ -828,8 +1028,17 @@ static void lower_numeric(lowerer *L, uint8_t op, size_t off) {
         uint32_t at = iop == WM_IOP_i32_add && a == L->h - 2
                           ? take_back(L, WM_IOP_i32_shl_k, L->h - 2)
                           : 0;
+        /* (x * y) >> k on i64, the high half of a product. */
+        uint32_t mul = iop == WM_IOP_i64_shr_u && a == L->h - 2
+                           ? take_back(L, WM_IOP_i64_mul, L->h - 2)
+                           : 0;
         L->h--;
-        if (at) {
+        if (mul) {
+            uint32_t x = L->code[mul + 1], y = L->code[mul + 2];
+            emit_result_op(L, WM_IOP_i64_mul_shr_u_k, off);
+            emit(L, x);
+            emit(L, y);
+        } else if (at) {
             uint32_t x = L->code[at + 1], sh = L->code[at + 2];
             emit_result_op(L, WM_IOP_i32_shl_add_k, off);
             emit(L, x);
@@ -841,12 +1050,12 @@ static void lower_numeric(lowerer *L, uint8_t op, size_t off) {
         emit(L, k);
         return;
     }
+    if (fuse_load_operand(L, iop, off)) return;
     uint32_t b = use(L, L->h - 1, off);
     uint32_t a = use(L, L->h - 2, off);
-    if ((iop == WM_IOP_f64_add || iop == WM_IOP_f64_sub || iop == WM_IOP_f64_mul) &&
-        fuse_f64_load(L, iop, a, b, off))
-        return;
     if (iop == WM_IOP_i64_xor && fuse_xorshift(L, a, b, off)) return;
+    if (iop == WM_IOP_f64_mul && fuse_mul3(L, a, b, off)) return;
+    if (iop == WM_IOP_i64_mul && fuse_xorshr_mul(L, a, b, off)) return;
     /* base + (i << k): one instruction (the shift is the instruction just
      * emitted; i32.add commutes). */
     uint32_t at = 0;
@@ -898,6 +1107,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             }
         }
 
+        if (L->vloads && !keeps_loads(op)) flush_loads(L);
         ctrl *top = &L->ctrls[L->nctrl - 1];
         uint32_t a, b, np, nr;
         switch (op) {
@@ -1008,6 +1218,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                     if (!L->oom) L->code[b] = L->n;
                 }
             } else if (direct) {
+                if (c->kind == CTRL_LOOP && fuse_countdown(L, cond, c->loop_pc, off)) break;
                 if (c->kind == CTRL_LOOP) {
                     emit_op(L, WM_IOP_br_if_loop, off);
                     emit(L, cond);
