@@ -586,6 +586,20 @@ dispatch:
         S(1).f64 = t * S(4).f64;
         NEXT(5);
     }
+    CASE(move32) {
+        uint32_t m;
+        ex->trap_pc = pc;
+        memcpy(&m, MEMADDR(3, 4), sizeof m);
+        memcpy(MEMADDR(1, 2), &m, sizeof m);
+        NEXT(5);
+    }
+    CASE(move64) {
+        uint64_t m;
+        ex->trap_pc = pc;
+        memcpy(&m, MEMADDR(3, 4), sizeof m);
+        memcpy(MEMADDR(1, 2), &m, sizeof m);
+        NEXT(5);
+    }
     /* Read-modify-write of memory: ADDR V OFF. */
 #define UPDATE(name, ctype, member, op)                   \
     CASE(name) {                                          \

@@ -299,12 +299,12 @@ static void materialize(lowerer *L, uint32_t pos, size_t off) {
     v->kind = V_SLOT;
 }
 
-/* Emits every pending load, in stack order. */
-static void flush_loads(lowerer *L) {
+/* Emits every pending load below position `to`, in stack order. */
+static void flush_loads(lowerer *L, uint32_t to) {
     if (!L->vloads) return;
-    for (uint32_t p = L->base; p < L->h && !L->oom; p++)
+    for (uint32_t p = L->base; p < to && !L->oom; p++)
         if (L->vs[p].kind == V_LOAD) materialize(L, p, 0);
-    L->vloads = false;
+    L->vloads = to < L->h;
 }
 
 /* Opcodes that a pending load may be delayed past: they neither write
@@ -832,6 +832,66 @@ static bool fuse_update(lowerer *L, wm_iop store, uint32_t offset) {
     return false;
 }
 
+/* A store of a pending load of the same width, both with plain
+ * addresses: a memory-to-memory copy, `a[i] = a[j]`. */
+static bool fuse_move(lowerer *L, wm_iop store, uint32_t offset, size_t off) {
+    const vval *v = &L->vs[L->h - 1], *va = &L->vs[L->h - 2];
+    if (v->kind != V_LOAD || (va->kind != V_LOCAL && va->kind != V_SLOT)) return false;
+    wm_iop load = (wm_iop)v->iop, op;
+    if ((store == WM_IOP_i32_store && (load == WM_IOP_i32_load || load == WM_IOP_f32_load)) ||
+        (store == WM_IOP_f32_store && (load == WM_IOP_i32_load || load == WM_IOP_f32_load)))
+        op = WM_IOP_move32;
+    else if ((store == WM_IOP_i64_store || store == WM_IOP_f64_store) &&
+             (load == WM_IOP_i64_load || load == WM_IOP_f64_load))
+        op = WM_IOP_move64;
+    else
+        return false;
+    uint32_t a = va->kind == V_LOCAL ? va->local : L->h - 2;
+    vval ld = *v;
+    L->h -= 2;
+    emit_op(L, op, off);
+    emit(L, a);
+    emit(L, offset);
+    emit(L, ld.w[0]);
+    emit(L, ld.w[1]);
+    return true;
+}
+
+/* A store whose address was computed by the instruction before the
+ * value's: `p + 12` then `i + 7`, stored. The address arithmetic moves
+ * into the store (as take_back_address) and the value's instruction
+ * stays, when that instruction does not overwrite what the address
+ * reads (it only writes the value's own slot). Returns the form, or -1. */
+static int address_before_value(lowerer *L, uint32_t w[3]) {
+    uint32_t vpos = L->h - 1, apos = L->h - 2;
+    uint32_t vat = peek_back(L, vpos), aat = L->prev_op_at;
+    if (vat == NO_FIXUP || aat == NO_FIXUP || aat < L->fence || L->vs[apos].kind != V_SLOT ||
+        L->code[aat + 1] != apos)
+        return -1;
+    wm_iop aop = (wm_iop)L->code[aat];
+    if (aop != WM_IOP_i32_add && aop != WM_IOP_i32_add_shl && aop != WM_IOP_i32_add_k &&
+        aop != WM_IOP_i32_sub_k)
+        return -1;
+    bool two_slots = aop == WM_IOP_i32_add || aop == WM_IOP_i32_add_shl;
+    if (L->code[aat + 2] == vpos || (two_slots && L->code[aat + 3] == vpos)) return -1;
+    /* Set the value's instruction aside, take the address back, put the
+     * value's instruction back. */
+    uint32_t len = L->n - vat;
+    wm_word saved[8];
+    if (len > 8) return -1;
+    memcpy(saved, &L->code[vat], len * sizeof *saved);
+    size_t voff = L->pcmap[L->npc - 1];
+    drop_last(L, vat);
+    L->last_op_at = aat;
+    L->last_dst_word = aat + 1;
+    L->last_dst_pos = apos;
+    L->last_dst_valid = true;
+    int form = take_back_address(L, apos, w);
+    emit_op(L, (wm_iop)saved[0], voff);
+    for (uint32_t i = 1; i < len; i++) emit(L, saved[i]);
+    return form;
+}
+
 /* A load or store: constant stores, and address arithmetic just emitted
  * folded into the access. */
 static void lower_memop(lowerer *L, uint8_t op, size_t off) {
@@ -849,7 +909,7 @@ static void lower_memop(lowerer *L, uint8_t op, size_t off) {
             emit_op(L, (wm_iop)(storek_iop[mop] - 1), off);
             emit(L, a);
             emit(L, k);
-        } else if (fuse_update(L, mop, offset)) {
+        } else if (fuse_update(L, mop, offset) || fuse_move(L, mop, offset, off)) {
             return;
         } else {
             uint32_t v = use(L, L->h - 1, off);
@@ -857,6 +917,12 @@ static void lower_memop(lowerer *L, uint8_t op, size_t off) {
              * needed no code of its own, so the address came last). */
             if (memx_iop[mop] && L->vs[L->h - 1].kind != V_SLOT &&
                 (form = take_back_address(L, L->h - 2, w)) >= 0) {
+                L->h -= 2;
+                emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
+                emit(L, w[0]);
+                emit(L, w[1]);
+                if (form == 1) emit(L, w[2]);
+            } else if (memx_iop[mop] && (form = address_before_value(L, w)) >= 0) {
                 L->h -= 2;
                 emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
                 emit(L, w[0]);
@@ -1107,7 +1173,12 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             }
         }
 
-        if (L->vloads && !keeps_loads(op)) flush_loads(L);
+        if (L->vloads && !keeps_loads(op)) {
+            /* A store may copy a pending load's bytes itself (fuse_move);
+             * everything before it is loaded first. */
+            bool store = memop_iop[op] && memop_store[op];
+            flush_loads(L, store ? L->h - 1 : L->h);
+        }
         ctrl *top = &L->ctrls[L->nctrl - 1];
         uint32_t a, b, np, nr;
         switch (op) {
