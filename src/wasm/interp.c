@@ -297,12 +297,25 @@ dispatch:
         wb_func *callee;
         wm_slot *nfp;
         const wm_word *ret;
+    /* The _args forms first copy their arguments into place (from the
+     * slots listed after the instruction). */
+    CASE(call_args)
+        for (uint32_t k = 0; k < W(3); k++) fp[W(2) + k] = fp[pc[4 + k]];
+        ret = pc + 4 + W(3);
+        goto direct;
     CASE(call)
+        ret = pc + 3;
+    direct:
         callee = inst->funcs[W(1)];
         nfp = fp + W(2);
-        ret = pc + 3;
         goto do_call;
-    CASE(call_indirect) {
+    CASE(call_indirect_args)
+        for (uint32_t k = 0; k < W(5); k++) fp[W(3) + k] = fp[pc[6 + k]];
+        ret = pc + 6 + W(5);
+        goto indirect;
+    CASE(call_indirect)
+        ret = pc + 5;
+    indirect: {
         wb_table *t = inst->tables[W(2)];
         uint32_t i = S(4).u32;
         if (UNLIKELY(i >= t->size)) {
@@ -317,7 +330,6 @@ dispatch:
         if (UNLIKELY(callee->type_id != inst->type_ids[W(1)]))
             TRAP(WB_TRAP_INDIRECT_CALL_MISMATCH);
         nfp = fp + W(3);
-        ret = pc + 5;
         goto do_call;
     }
     do_call:
@@ -385,6 +397,8 @@ dispatch:
 #define ADDR_S(a) \
     (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + (fp[pc[(a) + 1]].u32 << (pc[(a) + 2] & 31))) + pc[(a) + 3])
 #define ADDR_A(a) (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + pc[(a) + 1]) + pc[(a) + 2])
+#define ADDR_SK(a) \
+    (mem + (uint64_t)(uint32_t)((fp[pc[a]].u32 << (pc[(a) + 1] & 31)) + pc[(a) + 2]) + pc[(a) + 3])
     /* Loads: D then the address words. */
 #define LOAD_AT(label, ctype, member, cast, addr, nwords) \
     CASE(label) {                                         \
@@ -398,7 +412,8 @@ dispatch:
 #define LOADX(name, ctype, member, cast)                      \
     LOAD_AT(name##_x, ctype, member, cast, ADDR_X(2), 5)      \
     LOAD_AT(name##_s, ctype, member, cast, ADDR_S(2), 6)      \
-    LOAD_AT(name##_a, ctype, member, cast, ADDR_A(2), 5)
+    LOAD_AT(name##_a, ctype, member, cast, ADDR_A(2), 5)      \
+    LOAD_AT(name##_sk, ctype, member, cast, ADDR_SK(2), 6)
     LOAD(i32_load, uint32_t, u32, )
     LOAD(i64_load, uint64_t, u64, )
     LOAD(f32_load, uint32_t, u32, )
@@ -439,7 +454,9 @@ dispatch:
     STORE_AT(name##_x, ctype, S(3).member, mem + (uint64_t)(uint32_t)(S(1).u32 + S(2).u32) + W(4), 5) \
     STORE_AT(name##_s, ctype, S(4).member,                                          \
              mem + (uint64_t)(uint32_t)(S(1).u32 + (S(2).u32 << (W(3) & 31))) + W(5), 6) \
-    STORE_AT(name##_a, ctype, S(3).member, mem + (uint64_t)(uint32_t)(S(1).u32 + W(2)) + W(4), 5)
+    STORE_AT(name##_a, ctype, S(3).member, mem + (uint64_t)(uint32_t)(S(1).u32 + W(2)) + W(4), 5) \
+    STORE_AT(name##_sk, ctype, S(4).member,                                         \
+             mem + (uint64_t)(uint32_t)((S(1).u32 << (W(2) & 31)) + W(3)) + W(5), 6)
 #define STOREK(name, ctype) STORE_AT(name##_k, ctype, (int64_t)(int32_t)W(2), MEMADDR(1, 3), 4)
     STORE(i32_store, uint32_t, u32)
     STORE(i64_store, uint64_t, u64)
@@ -469,6 +486,7 @@ dispatch:
 #undef ADDR_X
 #undef ADDR_S
 #undef ADDR_A
+#undef ADDR_SK
 
     CASE(memory_size) S(1).u64 = inst->mem0->pages; NEXT(2);
     CASE(memory_grow)

@@ -435,19 +435,21 @@ static uint32_t take_back(lowerer *L, wm_iop op, uint32_t pos) {
 /* An address just computed into pos by i32.add, i32.add of a shifted
  * index, or i32.add/i32.sub of a constant: takes that instruction back
  * so the access can do the arithmetic itself. Returns the form (0: _x,
- * 1: _s, 2: _a) and the operand words (w[0..2]; for _a the constant to
- * add), or -1. */
+ * 1: _s, 2: _a, 3: _sk, a scaled index plus a constant, as in a static
+ * table's `tab[i]`) and the operand words (w[0..2]; for _a the constant
+ * to add), or -1. */
 static int take_back_address(lowerer *L, uint32_t pos, uint32_t w[3]) {
     static const wm_iop forms[] = {WM_IOP_i32_add, WM_IOP_i32_add_shl, WM_IOP_i32_add_k,
-                                   WM_IOP_i32_sub_k};
-    for (int f = 0; f < 4; f++) {
+                                   WM_IOP_i32_sub_k, WM_IOP_i32_shl_add_k};
+    static const int form_of[] = {0, 1, 2, 2, 3};
+    for (int f = 0; f < 5; f++) {
         uint32_t r = take_back(L, forms[f], pos);
         if (!r) continue;
         w[0] = L->code[r + 1];
         w[1] = L->code[r + 2];
-        w[2] = f == 1 ? L->code[r + 3] : 0;
+        w[2] = f == 1 || f == 4 ? L->code[r + 3] : 0;
         if (f == 3) w[1] = 0u - w[1];
-        return f == 3 ? 2 : f;
+        return form_of[f];
     }
     return -1;
 }
@@ -534,6 +536,28 @@ static bool fuse_countdown(lowerer *L, uint32_t cond, uint32_t target, size_t of
     emit(L, 0);
     emit(L, target);
     return true;
+}
+
+/* A call's n arguments (the stack top): each must be in its own slot,
+ * except that local.get values may stay virtual when the call copies
+ * them itself (the _args forms). Returns whether any does. */
+static bool args_from_locals(lowerer *L, uint32_t n, size_t off) {
+    bool any = false;
+    for (uint32_t p = L->h - n; p < L->h && !L->oom; p++) {
+        if (p >= L->base && L->vs[p].kind == V_LOCAL) any = true;
+        else materialize(L, p, off);
+    }
+    return any;
+}
+
+/* After an _args call (L->h already below the arguments): where each of
+ * the n arguments comes from, a local or the argument's own slot. */
+static void emit_arg_sources(lowerer *L, uint32_t n) {
+    emit(L, n);
+    for (uint32_t i = 0; i < n; i++) {
+        const vval *v = &L->vs[L->h + i];
+        emit(L, L->h + i >= L->base && v->kind == V_LOCAL ? v->local : L->h + i);
+    }
 }
 
 /* Moves the values a branch to c carries from the stack top into the
@@ -870,7 +894,7 @@ static int address_before_value(lowerer *L, uint32_t w[3]) {
         return -1;
     wm_iop aop = (wm_iop)L->code[aat];
     if (aop != WM_IOP_i32_add && aop != WM_IOP_i32_add_shl && aop != WM_IOP_i32_add_k &&
-        aop != WM_IOP_i32_sub_k)
+        aop != WM_IOP_i32_sub_k && aop != WM_IOP_i32_shl_add_k)
         return -1;
     bool two_slots = aop == WM_IOP_i32_add || aop == WM_IOP_i32_add_shl;
     if (L->code[aat + 2] == vpos || (two_slots && L->code[aat + 3] == vpos)) return -1;
@@ -921,13 +945,13 @@ static void lower_memop(lowerer *L, uint8_t op, size_t off) {
                 emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
                 emit(L, w[0]);
                 emit(L, w[1]);
-                if (form == 1) emit(L, w[2]);
+                if (form == 1 || form == 3) emit(L, w[2]);
             } else if (memx_iop[mop] && (form = address_before_value(L, w)) >= 0) {
                 L->h -= 2;
                 emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
                 emit(L, w[0]);
                 emit(L, w[1]);
-                if (form == 1) emit(L, w[2]);
+                if (form == 1 || form == 3) emit(L, w[2]);
             } else {
                 uint32_t a = use(L, L->h - 2, off);
                 L->h -= 2;
@@ -946,8 +970,8 @@ static void lower_memop(lowerer *L, uint8_t op, size_t off) {
         ld.off = off;
         if (memx_iop[mop] && (form = take_back_address(L, pos, w)) >= 0) {
             ld.iop = (uint16_t)(memx_iop[mop] - 1 + (uint32_t)form);
-            ld.nslots = form == 2 ? 1 : 2;
-            ld.nw = form == 1 ? 4 : 3;
+            ld.nslots = form >= 2 ? 1 : 2;
+            ld.nw = form == 1 || form == 3 ? 4 : 3;
             ld.w[0] = w[0];
             ld.w[1] = w[1];
             ld.w[2] = w[2];
@@ -1322,11 +1346,12 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             a = read_u32(L);
             if (a >= m->nfuncs) { L->r.failed = true; break; }
             const wm_functype *t = wm_func_type(m, a);
-            materialize_range(L, L->h - t->nparams, L->h, off);
+            bool args = args_from_locals(L, t->nparams, off);
             L->h -= t->nparams;
-            emit_op(L, WM_IOP_call, off);
+            emit_op(L, args ? WM_IOP_call_args : WM_IOP_call, off);
             emit(L, a);
             emit(L, L->h);
+            if (args) emit_arg_sources(L, t->nparams);
             /* The results land at the arguments' base. */
             push(L, t->nresults);
             break;
@@ -1338,13 +1363,14 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             const wm_functype *t = &m->types[a];
             uint32_t idx = use(L, L->h - 1, off);
             L->h--;
-            materialize_range(L, L->h - t->nparams, L->h, off);
+            bool args = args_from_locals(L, t->nparams, off);
             L->h -= t->nparams;
-            emit_op(L, WM_IOP_call_indirect, off);
+            emit_op(L, args ? WM_IOP_call_indirect_args : WM_IOP_call_indirect, off);
             emit(L, a);
             emit(L, b);
             emit(L, L->h);
             emit(L, idx);
+            if (args) emit_arg_sources(L, t->nparams);
             push(L, t->nresults);
             break;
         }

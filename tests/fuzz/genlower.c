@@ -75,8 +75,13 @@ static void gen_f64(int depth);
 /* An address: mostly in bounds, sometimes near or past the end. */
 static void gen_addr(void)
 {
-    switch (pick(6)) {
+    switch (pick(7)) {
     case 0: out("(i32.const %u)", pick(4) ? pick(1024) * 4 : 65536 - pick(16)); break;
+    case 6: /* a static table's entry */
+        out("(i32.add (i32.shl (i32.and (local.get %u) (i32.const 1023)) (i32.const %u)) "
+            "(i32.const %u))",
+            local_i32(), pick(4), pick(4) ? 8 * pick(512) : 65536 - pick(64));
+        break;
     case 1: out("(local.get %u)", local_addr()); break;
     case 2: /* base + k and base - k */
         out("(i32.%s (local.get %u) (i32.const %u))", pick(2) ? "add" : "sub", local_addr(),
