@@ -216,6 +216,10 @@ typedef struct wb_module wb_module;
 /* Decodes and validates bytes[0..len). The bytes are copied. */
 wb_status wb_module_new(wb_engine *engine, const uint8_t *bytes, size_t len,
                         wb_module **out, wb_error *err);
+/* The same without the copy: the module takes bytes (from malloc) and
+ * frees them, on failure too. */
+wb_status wb_module_new_owned(wb_engine *engine, uint8_t *bytes, size_t len,
+                              wb_module **out, wb_error *err);
 /* Decodes and validates without keeping anything. */
 wb_status wb_module_validate(wb_engine *engine, const uint8_t *bytes,
                              size_t len, wb_error *err);

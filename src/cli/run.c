@@ -395,17 +395,15 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
         cli_error_wb("engine", &err);
         return CLI_EXIT_FAILURE;
     }
-    wb_status st = wb_module_new(s->engine, s->bytes, s->len, &s->module, &err);
+    /* The module takes the bytes (no copy). */
+    wb_status st = wb_module_new_owned(s->engine, s->bytes, s->len, &s->module, &err);
+    s->bytes = NULL;
     if (st != WB_OK) {
         s->module = NULL;
         if (err.status == WB_OK) err.status = st;
         cli_error_wb(o->file, &err);
         return CLI_EXIT_FAILURE;
     }
-    /* The module keeps its own copy of the bytes. */
-    free(s->bytes);
-    s->bytes = NULL;
-
     st = wb_store_new(s->engine, &s->store, &err);
     if (st == WB_OK) st = wb_linker_new(s->store, &s->linker, &err);
     if (st != WB_OK) {

@@ -108,14 +108,12 @@ static bool module_public_types(wb_module *mod) {
     return true;
 }
 
-static wb_status module_make(wb_engine *engine, const uint8_t *bytes, size_t len,
-                             wb_module **out, wb_error *err, bool keep) {
+/* Decodes and validates `copy` (malloc'd; always taken) into a module,
+ * kept in *out when keep. */
+static wb_status module_make(wb_engine *engine, uint8_t *copy, size_t len, wb_module **out,
+                             wb_error *err, bool keep) {
     wb_error_clear(err);
     if (out) *out = NULL;
-    if (!bytes && len) return wm_fail(err, WB_ERR_ARG, WB_NO_OFFSET, WB_NO_INDEX, "no bytes");
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!copy) return nomem(err, "module bytes");
-    if (len) memcpy(copy, bytes, len);
     wm_module *m = NULL;
     wb_status st = wm_decode(copy, len, &m, err);
     if (st != WB_OK) return st;
@@ -164,14 +162,37 @@ static wb_status module_make(wb_engine *engine, const uint8_t *bytes, size_t len
     return WB_OK;
 }
 
+/* A malloc'd copy of bytes[0..len) for module_make. */
+static wb_status copy_bytes(const uint8_t *bytes, size_t len, uint8_t **copy, wb_error *err) {
+    wb_error_clear(err);
+    *copy = NULL;
+    if (!bytes && len) return wm_fail(err, WB_ERR_ARG, WB_NO_OFFSET, WB_NO_INDEX, "no bytes");
+    *copy = malloc(len ? len : 1);
+    if (!*copy) return nomem(err, "module bytes");
+    if (len) memcpy(*copy, bytes, len);
+    return WB_OK;
+}
+
 wb_status wb_module_new(wb_engine *engine, const uint8_t *bytes, size_t len,
                         wb_module **out, wb_error *err) {
+    if (out) *out = NULL;
+    uint8_t *copy;
+    wb_status st = copy_bytes(bytes, len, &copy, err);
+    return st != WB_OK ? st : module_make(engine, copy, len, out, err, true);
+}
+
+wb_status wb_module_new_owned(wb_engine *engine, uint8_t *bytes, size_t len, wb_module **out,
+                              wb_error *err) {
+    if (out) *out = NULL;
+    if (!bytes) return wb_module_new(engine, NULL, len, out, err);
     return module_make(engine, bytes, len, out, err, true);
 }
 
 wb_status wb_module_validate(wb_engine *engine, const uint8_t *bytes, size_t len,
                              wb_error *err) {
-    return module_make(engine, bytes, len, NULL, err, false);
+    uint8_t *copy;
+    wb_status st = copy_bytes(bytes, len, &copy, err);
+    return st != WB_OK ? st : module_make(engine, copy, len, NULL, err, false);
 }
 
 void wb_module_delete(wb_module *mod) {

@@ -320,6 +320,21 @@ static void test_bad_modules(void) {
               strstr(err.message, "SIMD not supported yet"),
           "v128 is refused clearly: %s", err.message);
     CHECK(wb_module_validate(fx.engine, NULL, 0, &err) == WB_ERR_MALFORMED, "empty input: %s", err.message);
+    /* wb_module_new_owned takes the bytes on failure as well as on
+     * success (ASan reports a leak or double free otherwise). */
+    static const uint8_t empty_module[] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+    uint8_t *owned = malloc(sizeof bad_magic);
+    wb_module *mod = NULL;
+    memcpy(owned, bad_magic, sizeof bad_magic);
+    CHECK(wb_module_new_owned(fx.engine, owned, sizeof bad_magic, &mod, &err) == WB_ERR_MALFORMED &&
+              mod == NULL,
+          "owned bytes, bad magic: %s", err.message);
+    owned = malloc(sizeof empty_module);
+    memcpy(owned, empty_module, sizeof empty_module);
+    CHECK(wb_module_new_owned(fx.engine, owned, sizeof empty_module, &mod, &err) == WB_OK && mod &&
+              wb_module_export_count(mod) == 0,
+          "owned bytes, empty module");
+    wb_module_delete(mod);
 }
 
 int main(int argc, char **argv) {
