@@ -555,69 +555,52 @@ dispatch:
 #undef BRCMP
     CASE(i32_add_shl) S(1).u32 = S(2).u32 + (S(3).u32 << (W(4) & 31)); NEXT(5);
     CASE(i32_shl_add_k) S(1).u32 = (S(2).u32 << (W(3) & 31)) + W(4); NEXT(5);
-#define FMEM(name, expr)                                  \
+    /* Arithmetic with a memory operand: D A ADDR.. OFF, D = A op m. */
+#define MEMARITH(name, ctype, member, addr, nwords, expr) \
     CASE(name) {                                          \
-        double m;                                         \
+        ctype m;                                          \
         ex->trap_pc = pc;                                 \
-        memcpy(&m, MEMADDR(3, 4), sizeof m);              \
-        double a = S(2).f64;                              \
-        S(1).f64 = expr;                                  \
-        NEXT(5);                                          \
+        memcpy(&m, addr, sizeof m);                       \
+        ctype a = S(2).member;                            \
+        S(1).member = expr;                               \
+        NEXT(nwords);                                     \
     }
+#define FMEM(name, expr) MEMARITH(name, double, f64, MEMADDR(3, 4), 5, expr)
+#define FMEMA(name, expr) \
+    MEMARITH(name, double, f64, mem + (uint64_t)(uint32_t)(S(3).u32 + W(4)) + W(5), 6, expr)
     FMEM(f64_add_m, a + m)
     FMEM(f64_sub_m, a - m)
     FMEM(f64_rsub_m, m - a)
     FMEM(f64_mul_m, a * m)
-#undef FMEM
-#define FMEMA(name, expr)                                                        \
-    CASE(name) {                                                                 \
-        double m;                                                                \
-        ex->trap_pc = pc;                                                        \
-        memcpy(&m, mem + (uint64_t)(uint32_t)(S(3).u32 + W(4)) + W(5), sizeof m); \
-        double a = S(2).f64;                                                     \
-        S(1).f64 = expr;                                                         \
-        NEXT(6);                                                                 \
-    }
     FMEMA(f64_add_ma, a + m)
     FMEMA(f64_sub_ma, a - m)
     FMEMA(f64_rsub_ma, m - a)
     FMEMA(f64_mul_ma, a * m)
+    MEMARITH(i32_add_m, uint32_t, u32, MEMADDR(3, 4), 5, a + m)
+    MEMARITH(i32_sub_m, uint32_t, u32, MEMADDR(3, 4), 5, a - m)
+    MEMARITH(i32_rsub_m, uint32_t, u32, MEMADDR(3, 4), 5, m - a)
+    MEMARITH(i64_add_m, uint64_t, u64, MEMADDR(3, 4), 5, a + m)
+    MEMARITH(i64_sub_m, uint64_t, u64, MEMADDR(3, 4), 5, a - m)
+    MEMARITH(i64_rsub_m, uint64_t, u64, MEMADDR(3, 4), 5, m - a)
+#undef FMEM
 #undef FMEMA
-#define IMEM(name, ctype, member, expr)                   \
-    CASE(name) {                                          \
-        ctype m;                                          \
-        ex->trap_pc = pc;                                 \
-        memcpy(&m, MEMADDR(3, 4), sizeof m);              \
-        ctype a = S(2).member;                            \
-        S(1).member = expr;                               \
-        NEXT(5);                                          \
-    }
-    IMEM(i32_add_m, uint32_t, u32, a + m)
-    IMEM(i32_sub_m, uint32_t, u32, a - m)
-    IMEM(i32_rsub_m, uint32_t, u32, m - a)
-    IMEM(i64_add_m, uint64_t, u64, a + m)
-    IMEM(i64_sub_m, uint64_t, u64, a - m)
-    IMEM(i64_rsub_m, uint64_t, u64, m - a)
-#undef IMEM
+#undef MEMARITH
     CASE(f64_mul3) {
         double t = S(2).f64 * S(3).f64;
         S(1).f64 = t * S(4).f64;
         NEXT(5);
     }
-    CASE(move32) {
-        uint32_t m;
-        ex->trap_pc = pc;
-        memcpy(&m, MEMADDR(3, 4), sizeof m);
-        memcpy(MEMADDR(1, 2), &m, sizeof m);
-        NEXT(5);
+#define MOVE(name, ctype)                        \
+    CASE(name) {                                 \
+        ctype m;                                 \
+        ex->trap_pc = pc;                        \
+        memcpy(&m, MEMADDR(3, 4), sizeof m);     \
+        memcpy(MEMADDR(1, 2), &m, sizeof m);     \
+        NEXT(5);                                 \
     }
-    CASE(move64) {
-        uint64_t m;
-        ex->trap_pc = pc;
-        memcpy(&m, MEMADDR(3, 4), sizeof m);
-        memcpy(MEMADDR(1, 2), &m, sizeof m);
-        NEXT(5);
-    }
+    MOVE(move32, uint32_t)
+    MOVE(move64, uint64_t)
+#undef MOVE
     /* Read-modify-write of memory: ADDR V OFF. */
 #define UPDATE(name, ctype, member, op)                   \
     CASE(name) {                                          \

@@ -1051,42 +1051,27 @@ static bool fuse_load_operand(lowerer *L, wm_iop iop, size_t off) {
     return false;
 }
 
-/* (x ^ (x >> k)) * y on i64, when the xor-shift is the instruction just
- * emitted: the mixing step of splitmix64, murmur3 and xxhash. */
-static bool fuse_xorshr_mul(lowerer *L, uint32_t a, uint32_t b, size_t off) {
-    bool xs_is_a = a == L->h - 2;
-    uint32_t at = xs_is_a ? take_back(L, WM_IOP_i64_xorshr_k, L->h - 2) : 0;
+/* A commutative binary instruction one of whose operands the instruction
+ * just emitted computed with `inner` from x and y: one instruction
+ * `fused D x y other`. Used for (x ^ (x >> k)) * y on i64, the mixing
+ * step of splitmix64, murmur3 and xxhash (inner i64_xorshr_k: x, k), and
+ * for (x * y) * z on f64 (inner f64_mul), which multiplies in the same
+ * order: z * (x * y) is the same product, IEEE multiplication commutes. */
+static bool fuse_inner(lowerer *L, uint32_t a, uint32_t b, wm_iop inner, wm_iop fused,
+                       size_t off) {
+    bool inner_is_a = a == L->h - 2;
+    uint32_t at = inner_is_a ? take_back(L, inner, L->h - 2) : 0;
     if (!at && b == L->h - 1) {
-        at = take_back(L, WM_IOP_i64_xorshr_k, L->h - 1);
-        xs_is_a = false;
-    }
-    if (!at) return false;
-    uint32_t x = L->code[at + 1], k = L->code[at + 2];
-    L->h--;
-    emit_result_op(L, WM_IOP_i64_xorshr_mul, off);
-    emit(L, x);
-    emit(L, k);
-    emit(L, xs_is_a ? b : a);
-    return true;
-}
-
-/* (x * y) * z on f64, when x * y is the instruction just emitted: one
- * instruction, multiplying in the same order (z * (x * y) is the same
- * product: IEEE multiplication commutes). */
-static bool fuse_mul3(lowerer *L, uint32_t a, uint32_t b, size_t off) {
-    bool prod_is_a = a == L->h - 2;
-    uint32_t at = prod_is_a ? take_back(L, WM_IOP_f64_mul, L->h - 2) : 0;
-    if (!at && b == L->h - 1) {
-        at = take_back(L, WM_IOP_f64_mul, L->h - 1);
-        prod_is_a = false;
+        at = take_back(L, inner, L->h - 1);
+        inner_is_a = false;
     }
     if (!at) return false;
     uint32_t x = L->code[at + 1], y = L->code[at + 2];
     L->h--;
-    emit_result_op(L, WM_IOP_f64_mul3, off);
+    emit_result_op(L, fused, off);
     emit(L, x);
     emit(L, y);
-    emit(L, prod_is_a ? b : a);
+    emit(L, inner_is_a ? b : a);
     return true;
 }
 
@@ -1144,8 +1129,11 @@ static void lower_numeric(lowerer *L, uint8_t op, size_t off) {
     uint32_t b = use(L, L->h - 1, off);
     uint32_t a = use(L, L->h - 2, off);
     if (iop == WM_IOP_i64_xor && fuse_xorshift(L, a, b, off)) return;
-    if (iop == WM_IOP_f64_mul && fuse_mul3(L, a, b, off)) return;
-    if (iop == WM_IOP_i64_mul && fuse_xorshr_mul(L, a, b, off)) return;
+    if (iop == WM_IOP_f64_mul && fuse_inner(L, a, b, WM_IOP_f64_mul, WM_IOP_f64_mul3, off))
+        return;
+    if (iop == WM_IOP_i64_mul &&
+        fuse_inner(L, a, b, WM_IOP_i64_xorshr_k, WM_IOP_i64_xorshr_mul, off))
+        return;
     /* base + (i << k): one instruction (the shift is the instruction just
      * emitted; i32.add commutes). */
     uint32_t at = 0;
