@@ -86,6 +86,16 @@ typedef struct lowerer {
     bool pool_wide[WM_POOL_MAX];
     uint32_t base;    /* first operand-stack slot: nlocals + npool */
     bool vloads;      /* a V_LOAD may be on the stack */
+    /* From the pre-pass, so that a block's entry can tell which locals
+     * the block writes: where each block (numbered in order of
+     * appearance) ends, and the offset and local of every local.set and
+     * local.tee, in offset order. scanned: the pre-pass got through. */
+    size_t *blk_end;
+    uint32_t nblk, blk_next;
+    size_t *wr_off;
+    uint32_t *wr_local;
+    uint32_t nwr;
+    bool scanned;
     bool oom;
 } lowerer;
 
@@ -323,10 +333,44 @@ static void materialize_range(lowerer *L, uint32_t from, uint32_t to, size_t off
     for (uint32_t p = from < L->base ? L->base : from; p < to; p++) materialize(L, p, off);
 }
 
-/* Before control flow: every value in its own slot, as branch targets and
- * block boundaries expect. */
+/* Before a branch, else or end: every value of the innermost block in its
+ * own slot, as branch targets and block boundaries expect. Values below
+ * the block were settled at its entry (materialize_entry) and stay as
+ * they are on every path through it. */
 static void materialize_all(lowerer *L, size_t off) {
-    materialize_range(L, L->base, L->h, off);
+    materialize_range(L, L->ctrls[L->nctrl - 1].height, L->h, off);
+}
+
+/* Whether local x is written (local.set/tee) between offsets from and to. */
+static bool local_written(const lowerer *L, uint32_t x, size_t from, size_t to) {
+    uint32_t lo = 0, hi = L->nwr;
+    while (lo < hi) { /* the first write at or after from */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (L->wr_off[mid] < from) lo = mid + 1;
+        else hi = mid;
+    }
+    for (uint32_t i = lo, n = 0; i < L->nwr && L->wr_off[i] < to; i++, n++) {
+        if (L->wr_local[i] == x) return true;
+        if (n == 4096) return true; /* a long block: assume so rather than scan on */
+    }
+    return false;
+}
+
+/* At the entry of block number k (a block, loop or if at offset `off`)
+ * with np params: the params go to their slots; values below stay
+ * virtual when nothing in the block can change them (constants, and
+ * locals the block does not write), so a loop does not copy, say, an
+ * array base on every iteration. */
+static void materialize_entry(lowerer *L, uint32_t np, uint32_t k, size_t off) {
+    uint32_t below = L->h - np;
+    size_t end = L->scanned && k < L->nblk ? L->blk_end[k] : 0;
+    for (uint32_t p = L->base; p < below && !L->oom; p++) {
+        const vval *v = &L->vs[p];
+        if (v->kind == V_CONST) continue;
+        if (v->kind == V_LOCAL && end && !local_written(L, v->local, off, end)) continue;
+        materialize(L, p, off);
+    }
+    materialize_range(L, below, L->h, off);
 }
 
 /* The slot to read the value at pos from (a local's own slot for a
@@ -762,15 +806,37 @@ static void pool_add(lowerer *L, uint64_t k, bool wide) {
     L->npool++;
 }
 
-static void find_pool(lowerer *L) {
+/* Appends v to a growable array; false when out of memory. */
+static bool append(void **arr, uint32_t *cap, uint32_t n, size_t size, const void *v) {
+    if (n == *cap) {
+        uint32_t c = *cap ? *cap * 2 : 64;
+        void *a = realloc(*arr, (size_t)c * size);
+        if (!a) return false;
+        *arr = a;
+        *cap = c;
+    }
+    memcpy((char *)*arr + (size_t)n * size, v, size);
+    return true;
+}
+
+/* The pre-pass over the body: the constants to pool, each block's end
+ * and every local write (see lowerer). */
+static void prescan(lowerer *L) {
     wm_reader saved = L->r;
     uint8_t kinds[64]; /* 1 = loop, for the innermost 64 levels */
     uint32_t depth = 0, loops = 0;
+    uint32_t *open = NULL, capopen = 0, capblk = 0, capwr = 0, capwl = 0;
+    bool ok = true;
     while (!L->r.failed && wm_reader_left(&L->r) > 0) {
+        size_t at = wm_reader_offset(&L->r);
         uint8_t op = read_u8(L);
         if (L->r.failed) break;
         if (op == 0x02 || op == 0x03 || op == 0x04) {
             skip_immediates(L, op);
+            size_t none = 0;
+            ok = ok && append((void **)&open, &capopen, depth, sizeof *open, &L->nblk) &&
+                 append((void **)&L->blk_end, &capblk, L->nblk, sizeof *L->blk_end, &none);
+            L->nblk++;
             if (depth < 64) kinds[depth] = op == 0x03;
             if (op == 0x03) loops++;
             depth++;
@@ -779,7 +845,15 @@ static void find_pool(lowerer *L) {
         if (op == 0x0B) {
             if (depth == 0) break; /* the function's end */
             depth--;
+            if (ok) L->blk_end[open[depth]] = at;
             if (depth < 64 ? kinds[depth] : 0) loops--;
+            continue;
+        }
+        if (op == 0x21 || op == 0x22) {
+            uint32_t x = read_u32(L);
+            ok = ok && append((void **)&L->wr_off, &capwr, L->nwr, sizeof *L->wr_off, &at) &&
+                 append((void **)&L->wr_local, &capwl, L->nwr, sizeof *L->wr_local, &x);
+            L->nwr++;
             continue;
         }
         if (loops == 0 || (op < 0x41 || op > 0x44)) {
@@ -807,6 +881,8 @@ static void find_pool(lowerer *L) {
     }
     /* A body that does not decode fails in lowering proper. */
     if (L->r.failed) L->npool = 0;
+    L->scanned = ok && !L->r.failed;
+    free(open);
     L->r = saved;
 }
 
@@ -1175,6 +1251,7 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
             if (op == 0x02 || op == 0x03 || op == 0x04) {
                 skip_immediates(L, op);
                 dead++;
+                L->blk_next++;
                 continue;
             }
             if (op == 0x0B && dead > 0) { dead--; continue; }
@@ -1203,14 +1280,14 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
         case 0x02:
         case 0x03:
             read_blocktype(L, &np, &nr);
-            materialize_all(L, off);
+            materialize_entry(L, np, L->blk_next++, off);
             push_ctrl(L, op == 0x02 ? CTRL_BLOCK : CTRL_LOOP, np, nr);
             break;
         case 0x04: {
             read_blocktype(L, &np, &nr);
             a = use(L, L->h - 1, off);
             L->h--;
-            materialize_all(L, off);
+            materialize_entry(L, np, L->blk_next++, off);
             wm_iop fop;
             uint32_t x, y;
             if (fuse_condition(L, L->h, true, false, &fop, &x, &y)) {
@@ -1625,7 +1702,7 @@ wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
     L.last_op_at = L.prev_op_at = NO_FIXUP;
     wm_reader_init(&L.r, m->bytes, code->body, code->end);
     L.nlocals = ft->nparams + code->nlocals;
-    find_pool(&L);
+    prescan(&L);
     L.base = L.nlocals + L.npool;
     L.h = L.maxh = L.base;
     vs_reserve(&L, L.base + 16);
@@ -1638,6 +1715,9 @@ wb_status wm_lower(const wm_module *m, uint32_t func_index, wm_lowered **out,
 
     wb_status st = L.oom ? WB_ERR_NOMEM : lower_body(&L, ft);
     free(L.vs);
+    free(L.blk_end);
+    free(L.wr_off);
+    free(L.wr_local);
     if (st != WB_OK) {
         free(L.code);
         free(L.pcmap);

@@ -240,7 +240,24 @@ static void gen_stmt(int depth)
     const char *t = types[pick(3)];
     unsigned a, l;
     out("    ");
-    switch (pick(12)) {
+    switch (pick(14)) {
+    case 12: /* a local held on the stack across an if that may set it */
+        a = local_i32();
+        out("(local.set %u (i32.add (local.get %u) (if (result i32) ", local_val(), a);
+        gen_i32(1);
+        out(" (then ");
+        if (pick(2)) set_i32(a, 1);
+        out(" (local.get %u)) (else (i32.add (local.get %u) (i32.const %u))))))", local_i32(), a,
+            pick(9));
+        break;
+    case 13: /* ... and across a loop that steps it (at most 8 times) */
+        a = local_i32();
+        out("(local.set %u (i32.sub (local.get %u) (i32.mul (i32.const %u) (block (result i32) "
+            "(loop (local.set %u (i32.add (local.get %u) (i32.const 1))) "
+            "(drop (br_if 1 (local.get %u) (i32.eqz (i32.and (local.get %u) (i32.const 7))))) "
+            "(br 0)) (i32.const -1)))))",
+            local_val(), a, pick(5), a, a, a, a);
+        break;
     case 0: case 1: /* local.set of a value, often a load */
         if (t[1] == '3') {
             set_i32(local_i32(), pick(2) ? 0 : depth);
