@@ -95,15 +95,17 @@ bool oci_workload_load(oci_workload *w, const oci_spec *s, int modfd, const char
     wb_error err;
     wb_error_clear(&err);
     bool ok = wb_engine_new(&cfg, &w->engine, &err) == WB_OK;
-    if (!ok) workload_error(e, "engine", &err);
-    if (ok && wb_module_new(w->engine, bytes, len, &w->module, &err) != WB_OK) {
+    if (!ok) {
+        free(bytes);
+        return workload_error(e, "engine", &err);
+    }
+    /* The module takes the bytes. */
+    if (wb_module_new_owned(w->engine, bytes, len, &w->module, &err) != WB_OK) {
         w->module = NULL;
         char what[PATH_MAX + 64];
         snprintf(what, sizeof what, "invalid WebAssembly module %s", module_path);
-        ok = workload_error(e, what, &err);
+        return workload_error(e, what, &err);
     }
-    free(bytes);
-    if (!ok) return false;
 
     /* Preopens: "/" first; mounts after it, so that wasi-libc's longest-
      * prefix match sends /data/x to the /data mount's own preopen. */
