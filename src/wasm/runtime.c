@@ -738,6 +738,23 @@ wb_status wb_func_call(wb_store *s, wb_func *f, const wb_val *args, size_t nargs
 
 /* -------------------------------------------------------------- memories */
 
+/* Large memories get transparent huge pages where the system offers them
+ * on request: random access over a big heap then misses the TLB far less.
+ * Asked once the memory is larger than HUGE_FROM, for the whole
+ * reservation above it: the first 2 MiB stay small pages, so a small
+ * program neither faults in (and zeroes) 2 MiB at a time nor pays the
+ * system call. Advice only: failure is harmless. */
+static void memory_advise(wb_memory *mem) {
+#ifdef MADV_HUGEPAGE
+    if (!mem->advised && mem->pages * PAGE_SIZE_WASM > HUGE_FROM) {
+        madvise(mem->base + HUGE_FROM, mem->reserved - HUGE_FROM, MADV_HUGEPAGE);
+        mem->advised = true;
+    }
+#else
+    (void)mem;
+#endif
+}
+
 static wb_status memory_make(wb_store *s, const wm_limits *lim, wb_memory **out, wb_error *err) {
     *out = NULL;
     const wb_config *cfg = &s->engine->config;
@@ -758,14 +775,6 @@ static wb_status memory_make(wb_store *s, const wm_limits *lim, wb_memory **out,
         return wm_fail(err, WB_ERR_NOMEM, WB_NO_OFFSET, WB_NO_INDEX,
                        "cannot reserve address space for a linear memory: %s", strerror(errno));
     }
-    /* Large memories get transparent huge pages where the system offers
-     * them on request: random access over a big heap then misses the TLB
-     * far less. The first 2 MiB stay small pages, so a small program does
-     * not fault in (and zero) 2 MiB at a time. Advice only: failure is
-     * harmless. */
-#ifdef MADV_HUGEPAGE
-    madvise((uint8_t *)p + HUGE_FROM, mem->reserved - HUGE_FROM, MADV_HUGEPAGE);
-#endif
     mem->base = p;
     mem->limits = *lim;
     mem->max_pages = lim->has_max ? lim->max : WM_MAX_PAGES;
@@ -776,6 +785,7 @@ static wb_status memory_make(wb_store *s, const wm_limits *lim, wb_memory **out,
         return nomem(err, "linear memory");
     }
     mem->pages = lim->min;
+    memory_advise(mem);
     if (!vec_push(&s->memories, mem)) {
         memory_free(mem);
         return nomem(err, "memory");
@@ -807,6 +817,7 @@ int64_t wm_memory_grow_raw(wb_memory *mem, uint64_t delta) {
                  PROT_READ | PROT_WRITE) != 0)
         return -1;
     mem->pages = old + delta;
+    memory_advise(mem);
     return (int64_t)old;
 }
 

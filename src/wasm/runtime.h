@@ -77,6 +77,7 @@ struct wb_memory {
     uint64_t pages;       /* current size */
     uint64_t max_pages;   /* effective cap: min(type max, config, 65536) */
     wm_limits limits;     /* declared type */
+    bool advised;         /* huge pages asked for (runtime.c) */
 };
 
 struct wb_table {
