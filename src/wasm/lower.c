@@ -388,10 +388,16 @@ static bool reads_local(const vval *v, uint32_t x) {
     return (v->kind == V_LOCAL && v->local == x) || load_reads(v, x);
 }
 
-/* Before local x changes: values still reading x get their own copy. */
-static void materialize_refs(lowerer *L, uint32_t x, uint32_t below, size_t off) {
+/* Before local x changes: values still reading x get their own copy.
+ * Returns whether there were any. */
+static bool materialize_refs(lowerer *L, uint32_t x, uint32_t below, size_t off) {
+    bool any = false;
     for (uint32_t p = L->base; p < below && !L->oom; p++)
-        if (reads_local(&L->vs[p], x)) materialize(L, p, off);
+        if (reads_local(&L->vs[p], x)) {
+            materialize(L, p, off);
+            any = true;
+        }
+    return any;
 }
 
 static void push_local(lowerer *L, uint32_t x) {
@@ -423,10 +429,7 @@ static void lower_set_local(lowerer *L, uint32_t x, bool tee, size_t off) {
     if (v.kind == V_LOCAL && v.local == x) {
         /* local.get x; local.set x: nothing changes. */
     } else {
-        bool refs = false;
-        for (uint32_t p = L->base; p < top; p++)
-            if (reads_local(&L->vs[p], x)) refs = true;
-        if (refs) materialize_refs(L, x, top, off);
+        bool refs = materialize_refs(L, x, top, off);
         if (v.kind == V_CONST) {
             emit_const(L, x, &v, off);
         } else if (v.kind == V_LOAD) {
@@ -447,10 +450,6 @@ static void lower_set_local(lowerer *L, uint32_t x, bool tee, size_t off) {
     }
 }
 
-/* When the instruction just emitted is `op` and wrote position pos (a
- * stack temporary that only the instruction being lowered reads), takes
- * it back and returns the word index where it started (its operand
- * words stay readable there until overwritten); else returns 0. */
 /* The word index of the instruction just emitted when it computed the
  * value at pos (a stack temporary), else NO_FIXUP. */
 static uint32_t peek_back(const lowerer *L, uint32_t pos) {
@@ -469,6 +468,10 @@ static void drop_last(lowerer *L, uint32_t at) {
     L->prev_op_at = NO_FIXUP;
 }
 
+/* When the instruction just emitted is `op` and wrote position pos (a
+ * stack temporary that only the instruction being lowered reads), takes
+ * it back and returns the word index where it started, plus one (its
+ * operand words stay readable there until overwritten); else returns 0. */
 static uint32_t take_back(lowerer *L, wm_iop op, uint32_t pos) {
     uint32_t at = peek_back(L, pos);
     if (at == NO_FIXUP || (wm_iop)L->code[at] != op) return 0;
@@ -482,20 +485,33 @@ static uint32_t take_back(lowerer *L, wm_iop op, uint32_t pos) {
  * 1: _s, 2: _a, 3: _sk, a scaled index plus a constant, as in a static
  * table's `tab[i]`) and the operand words (w[0..2]; for _a the constant
  * to add), or -1. */
-static int take_back_address(lowerer *L, uint32_t pos, uint32_t w[3]) {
-    static const wm_iop forms[] = {WM_IOP_i32_add, WM_IOP_i32_add_shl, WM_IOP_i32_add_k,
-                                   WM_IOP_i32_sub_k, WM_IOP_i32_shl_add_k};
-    static const int form_of[] = {0, 1, 2, 2, 3};
-    for (int f = 0; f < 5; f++) {
-        uint32_t r = take_back(L, forms[f], pos);
-        if (!r) continue;
-        w[0] = L->code[r + 1];
-        w[1] = L->code[r + 2];
-        w[2] = f == 1 || f == 4 ? L->code[r + 3] : 0;
-        if (f == 3) w[1] = 0u - w[1];
-        return form_of[f];
-    }
+static const struct {
+    wm_iop op;
+    int form;  /* the access form it folds into */
+    bool two;  /* its second operand word is a slot too */
+} address_ops[] = {
+    {WM_IOP_i32_add, 0, true},    {WM_IOP_i32_add_shl, 1, true},    {WM_IOP_i32_add_k, 2, false},
+    {WM_IOP_i32_sub_k, 2, false}, {WM_IOP_i32_shl_add_k, 3, false},
+};
+
+/* The entry of address_ops for op, or -1. */
+static int address_op(wm_iop op) {
+    for (int i = 0; i < (int)(sizeof address_ops / sizeof address_ops[0]); i++)
+        if (address_ops[i].op == op) return i;
     return -1;
+}
+
+static int take_back_address(lowerer *L, uint32_t pos, uint32_t w[3]) {
+    uint32_t at = peek_back(L, pos);
+    int i = at == NO_FIXUP ? -1 : address_op((wm_iop)L->code[at]);
+    if (i < 0) return -1;
+    wm_iop op = address_ops[i].op;
+    drop_last(L, at);
+    w[0] = L->code[at + 2];
+    w[1] = L->code[at + 3];
+    w[2] = op == WM_IOP_i32_add_shl || op == WM_IOP_i32_shl_add_k ? L->code[at + 4] : 0;
+    if (op == WM_IOP_i32_sub_k) w[1] = 0u - w[1];
+    return address_ops[i].form;
 }
 
 /* A conditional branch on the value at pos: when the instruction just
@@ -527,7 +543,8 @@ static bool fuse_condition(lowerer *L, uint32_t pos, bool negate, bool to_loop, 
     return true;
 }
 
-/* A fused loop branch on x right after x = a + k: one instruction. */
+/* A fused loop branch on x right after x = a + k (or a - k): one
+ * instruction. */
 static bool fuse_increment(lowerer *L, wm_iop fop, uint32_t x, uint32_t y, uint32_t target,
                            size_t off) {
     static const struct { wm_iop br, inc; } forms[] = {
@@ -559,27 +576,6 @@ static bool fuse_increment(lowerer *L, wm_iop fop, uint32_t x, uint32_t y, uint3
         return true;
     }
     return false;
-}
-
-/* A loop's back edge on a counter just stepped into a local:
- * `local.get n; i32.const 1; i32.sub; local.tee n; br_if loop`, the
- * count-down loop compilers emit, becomes one br_inc_ne_k on n != 0. */
-static bool fuse_countdown(lowerer *L, uint32_t cond, uint32_t target, size_t off) {
-    uint32_t at = L->last_op_at;
-    if (cond >= L->nlocals || at == NO_FIXUP || at < L->fence || at + 4 != L->n || L->oom ||
-        (L->code[at] != WM_IOP_i32_add_k && L->code[at] != WM_IOP_i32_sub_k) ||
-        L->code[at + 1] != cond)
-        return false;
-    uint32_t a = L->code[at + 2], k = L->code[at + 3];
-    if (L->code[at] == WM_IOP_i32_sub_k) k = 0u - k;
-    drop_last(L, at);
-    emit_op(L, WM_IOP_br_inc_ne_k, off);
-    emit(L, cond);
-    emit(L, a);
-    emit(L, k);
-    emit(L, 0);
-    emit(L, target);
-    return true;
 }
 
 /* A call's n arguments (the stack top): each must be in its own slot,
@@ -899,6 +895,15 @@ static void emit_result_op(lowerer *L, wm_iop op, size_t off) {
     L->vs[L->h - 1].kind = V_SLOT;
 }
 
+/* The slot a plain address at pos reads (a local's, or pos's own),
+ * when it needs no code of its own. */
+static bool plain_address(const lowerer *L, uint32_t pos, uint32_t *slot) {
+    const vval *v = &L->vs[pos];
+    if (v->kind != V_LOCAL && v->kind != V_SLOT) return false;
+    *slot = v->kind == V_LOCAL ? v->local : pos;
+    return true;
+}
+
 /* A store of x op mem[A + OFF] back to mem[A + OFF], where the
  * arithmetic (an _m instruction reading that memory) is the instruction
  * just emitted: `p->f += x` becomes one read-modify-write instruction.
@@ -912,10 +917,8 @@ static bool fuse_update(lowerer *L, wm_iop store, uint32_t offset) {
         {WM_IOP_f64_store, WM_IOP_f64_add_m, WM_IOP_f64_add_to},
         {WM_IOP_f64_store, WM_IOP_f64_rsub_m, WM_IOP_f64_sub_to},
     };
-    const vval *va = &L->vs[L->h - 2];
-    uint32_t at = peek_back(L, L->h - 1);
-    if (at == NO_FIXUP || (va->kind != V_LOCAL && va->kind != V_SLOT)) return false;
-    uint32_t addr = va->kind == V_LOCAL ? va->local : L->h - 2;
+    uint32_t at = peek_back(L, L->h - 1), addr;
+    if (at == NO_FIXUP || !plain_address(L, L->h - 2, &addr)) return false;
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (forms[i].store != store || L->code[at] != forms[i].m) continue;
         if (L->code[at + 3] != addr || L->code[at + 4] != offset) return false;
@@ -935,8 +938,9 @@ static bool fuse_update(lowerer *L, wm_iop store, uint32_t offset) {
 /* A store of a pending load of the same width, both with plain
  * addresses: a memory-to-memory copy, `a[i] = a[j]`. */
 static bool fuse_move(lowerer *L, wm_iop store, uint32_t offset, size_t off) {
-    const vval *v = &L->vs[L->h - 1], *va = &L->vs[L->h - 2];
-    if (v->kind != V_LOAD || (va->kind != V_LOCAL && va->kind != V_SLOT)) return false;
+    const vval *v = &L->vs[L->h - 1];
+    uint32_t a;
+    if (v->kind != V_LOAD || !plain_address(L, L->h - 2, &a)) return false;
     wm_iop load = (wm_iop)v->iop, op;
     if ((store == WM_IOP_i32_store && (load == WM_IOP_i32_load || load == WM_IOP_f32_load)) ||
         (store == WM_IOP_f32_store && (load == WM_IOP_i32_load || load == WM_IOP_f32_load)))
@@ -946,7 +950,6 @@ static bool fuse_move(lowerer *L, wm_iop store, uint32_t offset, size_t off) {
         op = WM_IOP_move64;
     else
         return false;
-    uint32_t a = va->kind == V_LOCAL ? va->local : L->h - 2;
     vval ld = *v;
     L->h -= 2;
     emit_op(L, op, off);
@@ -968,12 +971,9 @@ static int address_before_value(lowerer *L, uint32_t w[3]) {
     if (vat == NO_FIXUP || aat == NO_FIXUP || aat < L->fence || L->vs[apos].kind != V_SLOT ||
         L->code[aat + 1] != apos)
         return -1;
-    wm_iop aop = (wm_iop)L->code[aat];
-    if (aop != WM_IOP_i32_add && aop != WM_IOP_i32_add_shl && aop != WM_IOP_i32_add_k &&
-        aop != WM_IOP_i32_sub_k && aop != WM_IOP_i32_shl_add_k)
+    int i = address_op((wm_iop)L->code[aat]);
+    if (i < 0 || L->code[aat + 2] == vpos || (address_ops[i].two && L->code[aat + 3] == vpos))
         return -1;
-    bool two_slots = aop == WM_IOP_i32_add || aop == WM_IOP_i32_add_shl;
-    if (L->code[aat + 2] == vpos || (two_slots && L->code[aat + 3] == vpos)) return -1;
     /* Set the value's instruction aside, take the address back, put the
      * value's instruction back. */
     uint32_t len = L->n - vat;
@@ -1013,16 +1013,15 @@ static void lower_memop(lowerer *L, uint8_t op, size_t off) {
             return;
         } else {
             uint32_t v = use(L, L->h - 1, off);
-            /* The address just computed: fold it in (only when the value
-             * needed no code of its own, so the address came last). */
-            if (memx_iop[mop] && L->vs[L->h - 1].kind != V_SLOT &&
-                (form = take_back_address(L, L->h - 2, w)) >= 0) {
-                L->h -= 2;
-                emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
-                emit(L, w[0]);
-                emit(L, w[1]);
-                if (form == 1 || form == 3) emit(L, w[2]);
-            } else if (memx_iop[mop] && (form = address_before_value(L, w)) >= 0) {
+            /* The address computation folds in: when the value needed no
+             * code of its own, it is the instruction just emitted, else
+             * it may be the one before the value's. */
+            form = -1;
+            if (memx_iop[mop] && L->vs[L->h - 1].kind != V_SLOT)
+                form = take_back_address(L, L->h - 2, w);
+            else if (memx_iop[mop])
+                form = address_before_value(L, w);
+            if (form >= 0) {
                 L->h -= 2;
                 emit_op(L, (wm_iop)(memx_iop[mop] - 1 + (uint32_t)form), off);
                 emit(L, w[0]);
@@ -1378,7 +1377,11 @@ static wb_status lower_body(lowerer *L, const wm_functype *ft) {
                     if (!L->oom) L->code[b] = L->n;
                 }
             } else if (direct) {
-                if (c->kind == CTRL_LOOP && fuse_countdown(L, cond, c->loop_pc, off)) break;
+                /* `local.tee n (n - 1); br_if loop`, the count-down loop
+                 * compilers emit: the step and n != 0 are one instruction. */
+                if (c->kind == CTRL_LOOP &&
+                    fuse_increment(L, WM_IOP_br_ne_k, cond, 0, c->loop_pc, off))
+                    break;
                 if (c->kind == CTRL_LOOP) {
                     emit_op(L, WM_IOP_br_if_loop, off);
                     emit(L, cond);
