@@ -227,7 +227,17 @@ wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp, wm_lowered *thread) {
 /* Operand word i of the current instruction, and the slot it names. */
 #define W(i) (pc[i])
 #define S(i) (fp[pc[i]])
-#define MEMADDR(slot, off) (mem + (uint64_t)fp[pc[slot]].u32 + (uint64_t)pc[off])
+/* The host address of a memory access whose address words start at word
+ * a and whose static offset is word o, in each address form: plain (slot
+ * A), _X u32(A + B), _S u32(A + (B << K)), _A u32(A + K) and _SK
+ * u32((B << S) + K). The 32-bit sums wrap as i32.add does. */
+#define MEMADDR(a, o) (mem + (uint64_t)fp[pc[a]].u32 + (uint64_t)pc[o])
+#define MEMADDR_X(a, o) (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + fp[pc[(a) + 1]].u32) + pc[o])
+#define MEMADDR_S(a, o) \
+    (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + (fp[pc[(a) + 1]].u32 << (pc[(a) + 2] & 31))) + pc[o])
+#define MEMADDR_A(a, o) (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + pc[(a) + 1]) + pc[o])
+#define MEMADDR_SK(a, o) \
+    (mem + (uint64_t)(uint32_t)((fp[pc[a]].u32 << (pc[(a) + 1] & 31)) + pc[(a) + 2]) + pc[o])
 
     wb_func *func = f;
     wm_lowered *code = f->code;
@@ -389,16 +399,7 @@ dispatch:
     CASE(global_get) S(1) = inst->globals[W(2)]->val; NEXT(3);
     CASE(global_set) inst->globals[W(1)]->val = S(2); NEXT(3);
 
-    /* Memory accesses, each with its address form: plain (slot A + OFF),
-     * _x (u32(A + B) + OFF), _s (u32(A + (B << K)) + OFF) and _a
-     * (u32(A + K) + OFF). The 32-bit sums wrap as i32.add does. */
-#define ADDR_PLAIN(a) (mem + (uint64_t)fp[pc[a]].u32 + (uint64_t)pc[(a) + 1])
-#define ADDR_X(a) (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + fp[pc[(a) + 1]].u32) + pc[(a) + 2])
-#define ADDR_S(a) \
-    (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + (fp[pc[(a) + 1]].u32 << (pc[(a) + 2] & 31))) + pc[(a) + 3])
-#define ADDR_A(a) (mem + (uint64_t)(uint32_t)(fp[pc[a]].u32 + pc[(a) + 1]) + pc[(a) + 2])
-#define ADDR_SK(a) \
-    (mem + (uint64_t)(uint32_t)((fp[pc[a]].u32 << (pc[(a) + 1] & 31)) + pc[(a) + 2]) + pc[(a) + 3])
+    /* Memory accesses, each in every address form (MEMADDR*). */
     /* Loads: D then the address words. */
 #define LOAD_AT(label, ctype, member, cast, addr, nwords) \
     CASE(label) {                                         \
@@ -408,12 +409,12 @@ dispatch:
         S(1).member = cast v;                             \
         NEXT(nwords);                                     \
     }
-#define LOAD(name, ctype, member, cast) LOAD_AT(name, ctype, member, cast, ADDR_PLAIN(2), 4)
+#define LOAD(name, ctype, member, cast) LOAD_AT(name, ctype, member, cast, MEMADDR(2, 3), 4)
 #define LOADX(name, ctype, member, cast)                      \
-    LOAD_AT(name##_x, ctype, member, cast, ADDR_X(2), 5)      \
-    LOAD_AT(name##_s, ctype, member, cast, ADDR_S(2), 6)      \
-    LOAD_AT(name##_a, ctype, member, cast, ADDR_A(2), 5)      \
-    LOAD_AT(name##_sk, ctype, member, cast, ADDR_SK(2), 6)
+    LOAD_AT(name##_x, ctype, member, cast, MEMADDR_X(2, 4), 5)   \
+    LOAD_AT(name##_s, ctype, member, cast, MEMADDR_S(2, 5), 6)   \
+    LOAD_AT(name##_a, ctype, member, cast, MEMADDR_A(2, 4), 5)   \
+    LOAD_AT(name##_sk, ctype, member, cast, MEMADDR_SK(2, 5), 6)
     LOAD(i32_load, uint32_t, u32, )
     LOAD(i64_load, uint64_t, u64, )
     LOAD(f32_load, uint32_t, u32, )
@@ -450,13 +451,11 @@ dispatch:
         NEXT(nwords);                               \
     }
 #define STORE(name, ctype, member) STORE_AT(name, ctype, S(2).member, MEMADDR(1, 3), 4)
-#define STOREX(name, ctype, member)                                                  \
-    STORE_AT(name##_x, ctype, S(3).member, mem + (uint64_t)(uint32_t)(S(1).u32 + S(2).u32) + W(4), 5) \
-    STORE_AT(name##_s, ctype, S(4).member,                                          \
-             mem + (uint64_t)(uint32_t)(S(1).u32 + (S(2).u32 << (W(3) & 31))) + W(5), 6) \
-    STORE_AT(name##_a, ctype, S(3).member, mem + (uint64_t)(uint32_t)(S(1).u32 + W(2)) + W(4), 5) \
-    STORE_AT(name##_sk, ctype, S(4).member,                                         \
-             mem + (uint64_t)(uint32_t)((S(1).u32 << (W(2) & 31)) + W(3)) + W(5), 6)
+#define STOREX(name, ctype, member)                                  \
+    STORE_AT(name##_x, ctype, S(3).member, MEMADDR_X(1, 4), 5)       \
+    STORE_AT(name##_s, ctype, S(4).member, MEMADDR_S(1, 5), 6)       \
+    STORE_AT(name##_a, ctype, S(3).member, MEMADDR_A(1, 4), 5)       \
+    STORE_AT(name##_sk, ctype, S(4).member, MEMADDR_SK(1, 5), 6)
 #define STOREK(name, ctype) STORE_AT(name##_k, ctype, (int64_t)(int32_t)W(2), MEMADDR(1, 3), 4)
     STORE(i32_store, uint32_t, u32)
     STORE(i64_store, uint64_t, u64)
@@ -482,11 +481,6 @@ dispatch:
 #undef STOREX
 #undef STOREK
 #undef STORE_AT
-#undef ADDR_PLAIN
-#undef ADDR_X
-#undef ADDR_S
-#undef ADDR_A
-#undef ADDR_SK
 
     CASE(memory_size) S(1).u64 = inst->mem0->pages; NEXT(2);
     CASE(memory_grow)
@@ -532,26 +526,22 @@ dispatch:
         }                                                  \
         NEXT(4);                                           \
     }
-    BRCMP(eq, A.u32 == B.u32)
-    BRCMP(ne, A.u32 != B.u32)
-    BRCMP(lt_s, A.i32 < B.i32)
-    BRCMP(lt_u, A.u32 < B.u32)
-    BRCMP(gt_s, A.i32 > B.i32)
-    BRCMP(gt_u, A.u32 > B.u32)
-    BRCMP(le_s, A.i32 <= B.i32)
-    BRCMP(le_u, A.u32 <= B.u32)
-    BRCMP(ge_s, A.i32 >= B.i32)
-    BRCMP(ge_u, A.u32 >= B.u32)
-    BRCMP(i64_eq, A.u64 == B.u64)
-    BRCMP(i64_ne, A.u64 != B.u64)
-    BRCMP(i64_lt_s, A.i64 < B.i64)
-    BRCMP(i64_lt_u, A.u64 < B.u64)
-    BRCMP(i64_gt_s, A.i64 > B.i64)
-    BRCMP(i64_gt_u, A.u64 > B.u64)
-    BRCMP(i64_le_s, A.i64 <= B.i64)
-    BRCMP(i64_le_u, A.u64 <= B.u64)
-    BRCMP(i64_ge_s, A.i64 >= B.i64)
-    BRCMP(i64_ge_u, A.u64 >= B.u64)
+    /* The integer comparisons: the value form (with its _k form) and the
+     * branch form, from one list. */
+#define INT_CMPS(X)                                            \
+    X(i32_eq, eq, A.u32 == B.u32) X(i32_ne, ne, A.u32 != B.u32)  \
+    X(i32_lt_s, lt_s, A.i32 < B.i32) X(i32_lt_u, lt_u, A.u32 < B.u32) \
+    X(i32_gt_s, gt_s, A.i32 > B.i32) X(i32_gt_u, gt_u, A.u32 > B.u32) \
+    X(i32_le_s, le_s, A.i32 <= B.i32) X(i32_le_u, le_u, A.u32 <= B.u32) \
+    X(i32_ge_s, ge_s, A.i32 >= B.i32) X(i32_ge_u, ge_u, A.u32 >= B.u32) \
+    X(i64_eq, i64_eq, A.u64 == B.u64) X(i64_ne, i64_ne, A.u64 != B.u64) \
+    X(i64_lt_s, i64_lt_s, A.i64 < B.i64) X(i64_lt_u, i64_lt_u, A.u64 < B.u64) \
+    X(i64_gt_s, i64_gt_s, A.i64 > B.i64) X(i64_gt_u, i64_gt_u, A.u64 > B.u64) \
+    X(i64_le_s, i64_le_s, A.i64 <= B.i64) X(i64_le_u, i64_le_u, A.u64 <= B.u64) \
+    X(i64_ge_s, i64_ge_s, A.i64 >= B.i64) X(i64_ge_u, i64_ge_u, A.u64 >= B.u64)
+#define BRCMP_OF(value, br, cond) BRCMP(br, cond)
+    INT_CMPS(BRCMP_OF)
+#undef BRCMP_OF
 #undef BRCMP
     CASE(i32_add_shl) S(1).u32 = S(2).u32 + (S(3).u32 << (W(4) & 31)); NEXT(5);
     CASE(i32_shl_add_k) S(1).u32 = (S(2).u32 << (W(3) & 31)) + W(4); NEXT(5);
@@ -566,8 +556,7 @@ dispatch:
         NEXT(nwords);                                     \
     }
 #define FMEM(name, expr) MEMARITH(name, double, f64, MEMADDR(3, 4), 5, expr)
-#define FMEMA(name, expr) \
-    MEMARITH(name, double, f64, mem + (uint64_t)(uint32_t)(S(3).u32 + W(4)) + W(5), 6, expr)
+#define FMEMA(name, expr) MEMARITH(name, double, f64, MEMADDR_A(3, 5), 6, expr)
     FMEM(f64_add_m, a + m)
     FMEM(f64_sub_m, a - m)
     FMEM(f64_rsub_m, m - a)
@@ -641,27 +630,11 @@ dispatch:
     CASE(i64_xorshr_mul) S(1).u64 = (S(2).u64 ^ (S(2).u64 >> (W(3) & 63))) * S(4).u64; NEXT(5);
     CASE(i64_mul_shr_u_k) S(1).u64 = (S(2).u64 * S(3).u64) >> (W(4) & 63); NEXT(5);
     UN(i32_eqz, .u64 = A.u32 == 0)
-    BINK(i32_eq, .u64 = A.u32 == B.u32)
-    BINK(i32_ne, .u64 = A.u32 != B.u32)
-    BINK(i32_lt_s, .u64 = A.i32 < B.i32)
-    BINK(i32_lt_u, .u64 = A.u32 < B.u32)
-    BINK(i32_gt_s, .u64 = A.i32 > B.i32)
-    BINK(i32_gt_u, .u64 = A.u32 > B.u32)
-    BINK(i32_le_s, .u64 = A.i32 <= B.i32)
-    BINK(i32_le_u, .u64 = A.u32 <= B.u32)
-    BINK(i32_ge_s, .u64 = A.i32 >= B.i32)
-    BINK(i32_ge_u, .u64 = A.u32 >= B.u32)
+#define CMP_OF(value, br, cond) BINK(value, .u64 = cond)
+    INT_CMPS(CMP_OF)
+#undef CMP_OF
+#undef INT_CMPS
     UN(i64_eqz, .u64 = A.u64 == 0)
-    BINK(i64_eq, .u64 = A.u64 == B.u64)
-    BINK(i64_ne, .u64 = A.u64 != B.u64)
-    BINK(i64_lt_s, .u64 = A.i64 < B.i64)
-    BINK(i64_lt_u, .u64 = A.u64 < B.u64)
-    BINK(i64_gt_s, .u64 = A.i64 > B.i64)
-    BINK(i64_gt_u, .u64 = A.u64 > B.u64)
-    BINK(i64_le_s, .u64 = A.i64 <= B.i64)
-    BINK(i64_le_u, .u64 = A.u64 <= B.u64)
-    BINK(i64_ge_s, .u64 = A.i64 >= B.i64)
-    BINK(i64_ge_u, .u64 = A.u64 >= B.u64)
     BIN(f32_eq, .u64 = A.f32 == B.f32)
     BIN(f32_ne, .u64 = A.f32 != B.f32)
     BIN(f32_lt, .u64 = A.f32 < B.f32)
@@ -961,4 +934,8 @@ failed:
 #undef W
 #undef S
 #undef MEMADDR
+#undef MEMADDR_X
+#undef MEMADDR_S
+#undef MEMADDR_A
+#undef MEMADDR_SK
 }
