@@ -410,19 +410,13 @@ dispatch:
         NEXT(nwords);                                     \
     }
 #define LOAD(name, ctype, member, cast) LOAD_AT(name, ctype, member, cast, MEMADDR(2, 3), 4)
-#define LOADX(name, ctype, member, cast)                      \
+/* A load in its plain form and every fused address form. */
+#define LOADX(name, ctype, member, cast)                         \
+    LOAD(name, ctype, member, cast)                              \
     LOAD_AT(name##_x, ctype, member, cast, MEMADDR_X(2, 4), 5)   \
     LOAD_AT(name##_s, ctype, member, cast, MEMADDR_S(2, 5), 6)   \
     LOAD_AT(name##_a, ctype, member, cast, MEMADDR_A(2, 4), 5)   \
     LOAD_AT(name##_sk, ctype, member, cast, MEMADDR_SK(2, 5), 6)
-    LOAD(i32_load, uint32_t, u32, )
-    LOAD(i64_load, uint64_t, u64, )
-    LOAD(f32_load, uint32_t, u32, )
-    LOAD(f64_load, uint64_t, u64, )
-    LOAD(i32_load8_s, int8_t, i32, (int32_t))
-    LOAD(i32_load8_u, uint8_t, u32, (uint32_t))
-    LOAD(i32_load16_s, int16_t, i32, (int32_t))
-    LOAD(i32_load16_u, uint16_t, u32, (uint32_t))
     LOAD(i64_load8_s, int8_t, i64, (int64_t))
     LOAD(i64_load8_u, uint8_t, u64, (uint64_t))
     LOAD(i64_load16_s, int16_t, i64, (int64_t))
@@ -451,18 +445,14 @@ dispatch:
         NEXT(nwords);                               \
     }
 #define STORE(name, ctype, member) STORE_AT(name, ctype, S(2).member, MEMADDR(1, 3), 4)
+/* A store in its plain form and every fused address form. */
 #define STOREX(name, ctype, member)                                  \
+    STORE(name, ctype, member)                                       \
     STORE_AT(name##_x, ctype, S(3).member, MEMADDR_X(1, 4), 5)       \
     STORE_AT(name##_s, ctype, S(4).member, MEMADDR_S(1, 5), 6)       \
     STORE_AT(name##_a, ctype, S(3).member, MEMADDR_A(1, 4), 5)       \
     STORE_AT(name##_sk, ctype, S(4).member, MEMADDR_SK(1, 5), 6)
 #define STOREK(name, ctype) STORE_AT(name##_k, ctype, (int64_t)(int32_t)W(2), MEMADDR(1, 3), 4)
-    STORE(i32_store, uint32_t, u32)
-    STORE(i64_store, uint64_t, u64)
-    STORE(f32_store, uint32_t, u32)
-    STORE(f64_store, uint64_t, u64)
-    STORE(i32_store8, uint8_t, u32)
-    STORE(i32_store16, uint16_t, u32)
     STORE(i64_store8, uint8_t, u64)
     STORE(i64_store16, uint16_t, u64)
     STORE(i64_store32, uint32_t, u64)
