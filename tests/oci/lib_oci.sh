@@ -342,18 +342,56 @@ oci_rootfs() {
     done
 }
 
-# oci_docker_image TAG ENTRYPOINT FILE...: an image FROM scratch holding the
-# files at / with ENTRYPOINT [ENTRYPOINT]. Uses the legacy builder (works
-# offline with FROM scratch) and falls back to `docker import`.
-oci_docker_image() {
-    local tag=$1 entry=$2 ctx=$WORK/ctx-${1//[:\/]/-} f
-    shift 2
+# oci_check_stop WHAT SECONDS: after `WHAT -t 5` of a container running a
+# busy loop (RC its status, SECONDS how long it took): SIGTERM must have
+# ended the module well within the 5 s grace period.
+oci_check_stop() {
+    local what=$1 took=$2
+    expect_status "$what -t 5" 0
+    if [ "$RC" -ne 0 ]; then
+        fail "$what failed, not timed"
+    elif awk -v t="$took" 'BEGIN { exit !(t < 4) }'; then
+        pass "$what ended the loop in ${took}s (grace period 5 s)"
+    else
+        fail "$what took ${took}s: SIGTERM did not end the module (grace period 5 s)"
+    fi
+}
+
+# oci_check_grow WHAT: OUT of the probe's `grow` under a 64 MiB memory
+# limit must say the linear memory stopped growing below the limit (and
+# not absurdly early).
+oci_check_grow() {
+    local mib
+    mib=$(sed -n 's/^grew to \([0-9]*\) MiB$/\1/p' <<<"$OUT")
+    if [ -n "$mib" ] && [ "$mib" -lt 64 ] && [ "$mib" -ge 8 ]; then
+        pass "$1: $OUT"
+    else
+        fail "$1: expected 'grew to N MiB' with 8 <= N < 64, got [$OUT]"
+    fi
+}
+
+# oci_build_context DIR RECIPE ENTRYPOINT FILE...: a build context in DIR
+# holding the files and a recipe file named RECIPE (Dockerfile,
+# Containerfile) for an image FROM scratch with the files at / and
+# ENTRYPOINT [ENTRYPOINT].
+oci_build_context() {
+    local ctx=$1 recipe=$2 entry=$3 f
+    shift 3
     oci_rootfs "$ctx" "$@"
     {
         echo "FROM scratch"
         for f in "$@"; do echo "COPY $(basename "$f") /$(basename "$f")"; done
         echo "ENTRYPOINT [\"$entry\"]"
-    } >"$ctx/Dockerfile"
+    } >"$ctx/$recipe"
+}
+
+# oci_docker_image TAG ENTRYPOINT FILE...: such an image in docker. Uses
+# the legacy builder (works offline with FROM scratch) and falls back to
+# `docker import`.
+oci_docker_image() {
+    local tag=$1 entry=$2 ctx=$WORK/ctx-${1//[:\/]/-}
+    shift 2
+    oci_build_context "$ctx" Dockerfile "$entry" "$@"
     if DOCKER_BUILDKIT=0 timeout 120 docker build -q -t "$tag" "$ctx" >"$WORK/build.log" 2>&1; then
         OCI_IMAGE_HOW=build
         return 0

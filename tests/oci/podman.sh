@@ -52,14 +52,9 @@ oci_on_exit podman_cleanup
 
 # podman_image TAG ENTRYPOINT FILE...
 podman_image() {
-    local tag=$1 entry=$2 ctx=$WORK/pctx-${1//[:\/]/-} f
+    local tag=$1 entry=$2 ctx=$WORK/pctx-${1//[:\/]/-}
     shift 2
-    oci_rootfs "$ctx" "$@"
-    {
-        echo "FROM scratch"
-        for f in "$@"; do echo "COPY $(basename "$f") /$(basename "$f")"; done
-        echo "ENTRYPOINT [\"$entry\"]"
-    } >"$ctx/Containerfile"
+    oci_build_context "$ctx" Containerfile "$entry" "$@"
     pm build -q -t "$tag" "$ctx"
     [ "$RC" -eq 0 ] || oci_abort "podman build $tag: $ERR"
 }
@@ -95,14 +90,7 @@ sleep 1
 t0=$(now)
 pm --runtime "$WASMBOX" stop -t 5 wbt-loop
 took=$(elapsed "$t0")
-expect_status "podman stop -t 5" 0
-if [ "$RC" -ne 0 ]; then
-    fail "podman stop failed, not timed"
-elif awk -v t="$took" 'BEGIN { exit !(t < 4) }'; then
-    pass "podman stop ended the loop in ${took}s"
-else
-    fail "podman stop took ${took}s (grace period 5 s)"
-fi
+oci_check_stop "podman stop" "$took"
 pm inspect -f '{{.State.ExitCode}}' wbt-loop
 expect_eq "exit code after podman stop" 143 "$OUT"
 pm --runtime "$WASMBOX" rm -f wbt-loop
