@@ -204,10 +204,7 @@ static int load(const char *path, uint8_t **bytes, size_t *len)
         n += got;
         if (n == cap) {
             uint8_t *b = realloc(buf, cap *= 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-            }
+            if (!b) free(buf);
             buf = b;
         }
     }
