@@ -369,7 +369,12 @@ wb_status wb_linker_define(wb_linker *linker, const char *module,
 /* Defines every export of inst under module name `module`. */
 wb_status wb_linker_define_instance(wb_linker *linker, const char *module,
                                     const wb_instance *inst);
-/* Defines a host function (convenience over wb_func_new + define). */
+/* Defines a host function (wb_func_new + define), as an overload: a later
+ * definition of the same name replaces an earlier one for imports of its
+ * type only, so one name can be defined with several types and each
+ * import links to the one of its own type. An import whose type fits none
+ * fails with "incompatible import type" naming its type and those
+ * defined. */
 wb_status wb_linker_define_func(wb_linker *linker, const char *module,
                                 const char *name, const wb_functype *type,
                                 wb_host_func fn, void *env);

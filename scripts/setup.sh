@@ -5,7 +5,10 @@
 # test modules), jansson (config.json, the spec test runner), libseccomp and
 # libcap (the OCI runtime), hyperfine (benches), and the container tools the
 # end-to-end tests drive for real: dockerd, containerd, runc, crun, podman,
-# docker-compose, skopeo, umoci and a registry.
+# docker-compose, skopeo, umoci and a registry; for the networking tests
+# dnsmasq (a DNS server inside the test's namespace), redis-server (the
+# Linux half of the Compose example, its image built from Debian's files)
+# and wrk (requests per second in bench/http.sh).
 #
 # Idempotent: when every package is already installed it touches nothing
 # (and needs neither root nor the network). Runs as root, or through sudo.
@@ -19,7 +22,8 @@ PACKAGES=(
     curl python3
     libseccomp-dev libcap-dev
     docker.io containerd runc crun podman docker-compose skopeo umoci docker-registry
-    jq iproute2 procps util-linux
+    jq iproute2 procps util-linux iptables
+    dnsmasq-base redis-server wrk
 )
 
 # node's V8 is one of the benchmark peers (bench/run.sh); Debian's nodejs

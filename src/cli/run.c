@@ -25,6 +25,9 @@ typedef struct cli_run_opts {
     wb_wasi_preopen *dirs; /* --dir, strings owned */
     int nlisten;
     wb_wasi_listen *listen; /* --tcplisten, addresses borrowed from argv */
+    wb_wasi_net net;        /* --inherit-network, --allow-ip-name-lookup */
+    int nrules;
+    wb_net_rule *rules;     /* --net-allow (two per "*" rule) */
     const char *file;
     int nargs;          /* guest arguments after FILE */
     char **args;
@@ -67,6 +70,7 @@ static void cli_free_opts(cli_run_opts *o) {
     }
     free(o->dirs);
     free(o->listen);
+    free(o->rules);
 }
 
 /* Adds one --dir HOST[::GUEST][:ro]. GUEST defaults to HOST; a final
@@ -143,7 +147,8 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
     o->env_owned = calloc((size_t)argc + 1, sizeof *o->env_owned);
     o->dirs = calloc((size_t)argc + 1, sizeof *o->dirs);
     o->listen = calloc((size_t)argc + 1, sizeof *o->listen);
-    if (!o->env || !o->env_owned || !o->dirs || !o->listen) {
+    o->rules = calloc(2 * (size_t)argc + 2, sizeof *o->rules);
+    if (!o->env || !o->env_owned || !o->dirs || !o->listen || !o->rules) {
         cli_error("run: out of memory");
         return CLI_EXIT_FAILURE;
     }
@@ -161,6 +166,14 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
             cli_verb_help("run");
             return CLI_EXIT_OK;
         }
+        if (strcmp(a, "--inherit-network") == 0) {
+            o->net.inherit = true;
+            continue;
+        }
+        if (strcmp(a, "--allow-ip-name-lookup") == 0) {
+            o->net.name_lookup = true;
+            continue;
+        }
         const char *name = a;
         char *value = NULL;
         char *eq = NULL;
@@ -171,7 +184,8 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
                            (name_len == 5 && strncmp(name, "--env", 5) == 0) ||
                            (name_len == 5 && strncmp(name, "--dir", 5) == 0) ||
                            (name_len == 7 && strncmp(name, "--argv0", 7) == 0) ||
-                           (name_len == 11 && strncmp(name, "--tcplisten", 11) == 0);
+                           (name_len == 11 && strncmp(name, "--tcplisten", 11) == 0) ||
+                           (name_len == 11 && strncmp(name, "--net-allow", 11) == 0);
         if (!takes_value) {
             cli_error("run: unknown option '%s' (see 'wasmbox help run')", a);
             return CLI_EXIT_USAGE;
@@ -195,6 +209,14 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
             if (!cli_add_dir(o, value)) return CLI_EXIT_USAGE;
         } else if (strncmp(name, "--argv0", 7) == 0) {
             o->argv0 = value;
+        } else if (strncmp(name, "--net-allow", 11) == 0) {
+            wb_error err;
+            int n = wb_net_rule_parse(value, o->rules + o->nrules, &err);
+            if (n == 0) {
+                cli_error("run: --net-allow: %s", err.message);
+                return CLI_EXIT_USAGE;
+            }
+            o->nrules += n;
         } else {
             if (!strchr(value, ':')) {
                 cli_error("run: --tcplisten needs HOST:PORT, got '%s'", value);
@@ -432,6 +454,10 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
     cfg.preopens = o->dirs;
     cfg.nlisten = o->nlisten;
     cfg.listen = o->listen;
+    cfg.net.inherit = o->net.inherit;
+    cfg.net.name_lookup = o->net.name_lookup;
+    cfg.net.nrules = o->nrules;
+    cfg.net.rules = o->rules;
     st = wb_wasi_new(&cfg, &s->wasi, &err);
     free(guest_argv); /* copied by wb_wasi_new */
     if (st == WB_OK) {

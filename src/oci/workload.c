@@ -11,6 +11,14 @@
  *                                 cgroup limit so memory.grow fails (-1)
  *                                 before the kernel's OOM killer fires
  *   stdio                      -> the descriptors the shim handed over
+ *   the network namespace      -> sockets of the guest's own (WasmEdge's
+ *                                 socket ABI) and name lookups, allowed:
+ *                                 the namespace is the wall. Annotation
+ *                                 io.wasmbox.network=none (or the env
+ *                                 WASMBOX_NETWORK=none) turns them off;
+ *                                 io.wasmbox.tcplisten / WASMBOX_TCPLISTEN
+ *                                 = HOST:PORT[,...] hands listeners over
+ *                                 (made here, inside the namespace)
  *
  * The module is read and validated at `create`; instantiation (which runs
  * guest code: the start function) waits for `start`.
@@ -57,6 +65,44 @@ static bool workload_add_preopen(oci_workload *w, const char *host, const char *
     w->npreopens++;
     if (!w->preopen_host[w->npreopens - 1] || !w->preopen_guest[w->npreopens - 1])
         return oci_fail(e, "out of memory");
+    return true;
+}
+
+/* A setting from the annotation `key`, else from the variable `env`
+ * of process.env; NULL when neither is set. */
+static const char *workload_setting(const oci_spec *s, const char *key, const char *env) {
+    const char *v = oci_spec_annotation(s, key);
+    if (v) return v;
+    size_t n = strlen(env);
+    for (int i = 0; i < s->nenv; i++)
+        if (strncmp(s->env[i], env, n) == 0 && s->env[i][n] == '=') return s->env[i] + n + 1;
+    return NULL;
+}
+
+/* Fills the network part of the WASI config; listen[] gets pointers into
+ * buf (one entry per comma-separated address). */
+static bool workload_network(const oci_spec *s, wb_wasi_config *wc, char *buf, size_t size,
+                             wb_wasi_listen *listen, int max_listen, oci_err *e) {
+    const char *mode = workload_setting(s, "io.wasmbox.network", "WASMBOX_NETWORK");
+    if (mode && strcmp(mode, "none") != 0 && strcmp(mode, "inherit") != 0)
+        return oci_fail(e, "io.wasmbox.network / WASMBOX_NETWORK: '%s' is neither 'inherit' nor "
+                           "'none'", mode);
+    bool on = !mode || strcmp(mode, "inherit") == 0;
+    wc->net.inherit = on;
+    wc->net.name_lookup = on;
+    const char *l = workload_setting(s, "io.wasmbox.tcplisten", "WASMBOX_TCPLISTEN");
+    if (!l || !*l) return true;
+    if (strlen(l) >= size) return oci_fail(e, "io.wasmbox.tcplisten: too long");
+    strcpy(buf, l);
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (n == max_listen) return oci_fail(e, "io.wasmbox.tcplisten: more than %d addresses", max_listen);
+        listen[n].address = t;
+        listen[n].fd = -1;
+        n++;
+    }
+    wc->nlisten = n;
+    wc->listen = listen;
     return true;
 }
 
@@ -142,6 +188,9 @@ bool oci_workload_load(oci_workload *w, const oci_spec *s, int modfd, const char
     wc.envp = (const char *const *)s->env;
     wc.npreopens = w->npreopens;
     wc.preopens = pre;
+    char listen_buf[1024];
+    wb_wasi_listen listen[16];
+    if (!workload_network(s, &wc, listen_buf, sizeof listen_buf, listen, 16, e)) return false;
     if (wb_wasi_new(&wc, &w->wasi, &err) != WB_OK) {
         w->wasi = NULL;
         return workload_error(e, "WASI", &err);

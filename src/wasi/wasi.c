@@ -1,6 +1,7 @@
 /*
  * wasi.c - the WASI preview1 host: the context (arguments, environment,
- * descriptor table set-up), the table of the 46 functions and the simple
+ * descriptor table set-up), the table of the 46 functions (and of
+ * WasmEdge's socket extension) and the simple
  * ones (args, environ, clocks, random, sched_yield, proc_exit/raise).
  * The others live in fdtable.c, fd.c, pathops.c, poll.c and sock.c.
  *
@@ -104,6 +105,7 @@ void wb_wasi_config_default(wb_wasi_config *cfg) {
     cfg->stdin_fd = 0;
     cfg->stdout_fd = 1;
     cfg->stderr_fd = 2;
+    cfg->net.report_fd = 2;
 }
 
 /* Adds one standard stream; a negative host fd leaves a hole (EBADF). */
@@ -202,6 +204,10 @@ wb_status wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out,
         return wasi_fail(err, WB_ERR_ARG, "wasi: too many preopens or sockets");
     wb_wasi *wasi = calloc(1, sizeof *wasi);
     if (!wasi) return wasi_fail(err, WB_ERR_NOMEM, "wasi: out of memory");
+    if (!net_policy_init(&wasi->net, &cfg->net)) {
+        free(wasi);
+        return wasi_fail(err, WB_ERR_NOMEM, "wasi: out of memory");
+    }
     wb_status st = wasi_strings_copy(&wasi->args, cfg->argc, cfg->argv, err);
     if (st == WB_OK)
         st = wasi_strings_copy(&wasi->env, cfg->envc, cfg->envp, err);
@@ -225,6 +231,7 @@ void wb_wasi_delete(wb_wasi *wasi) {
     wasi_strings_free(&wasi->args);
     wasi_strings_free(&wasi->env);
     wasi_fdtable_free(wasi);
+    net_policy_free(&wasi->net);
     free(wasi->bindings);
     free(wasi);
 }
@@ -540,12 +547,47 @@ static const wasi_def wasi_defs[] = {
     {"sock_recv", "iiiiii", wasi_sock_recv, true},
     {"sock_send", "iiiii", wasi_sock_send, true},
     {"sock_shutdown", "ii", wasi_sock_shutdown, false},
+
+    /* WasmEdge's socket extension of the same module (docs/networking.md).
+     * A name listed twice has two signatures: each import links to the
+     * one of its type (the linker matches on name and type). The plain
+     * names take every address form the _v2 ones do. */
+    {"sock_open", "iii", wasi_sock_open, true},
+    {"sock_open_v2", "iii", wasi_sock_open, true},
+    {"sock_bind", "iii", wasi_sock_bind, true},
+    {"sock_bind_v2", "iii", wasi_sock_bind, true},
+    {"sock_connect", "iii", wasi_sock_connect, true},
+    {"sock_connect_v2", "iii", wasi_sock_connect, true},
+    {"sock_listen", "ii", wasi_sock_listen_fn, false},
+    {"sock_listen_v2", "ii", wasi_sock_listen_fn, false},
+    {"sock_accept", "ii", wasi_sock_accept_v1, true},
+    {"sock_accept_v2", "iii", wasi_sock_accept, true},
+    {"sock_recv_v2", "iiiiii", wasi_sock_recv, true},
+    {"sock_recv_from", "iiiiiii", wasi_sock_recv_from_v1, true},
+    {"sock_recv_from", "iiiiiiii", wasi_sock_recv_from_v2, true},
+    {"sock_recv_from_v2", "iiiiiiii", wasi_sock_recv_from_v2, true},
+    {"sock_send_v2", "iiiii", wasi_sock_send, true},
+    {"sock_send_to", "iiiiiii", wasi_sock_send_to, true},
+    {"sock_send_to_v2", "iiiiiii", wasi_sock_send_to, true},
+    {"sock_getlocaladdr", "iiii", wasi_sock_getlocaladdr_v1, true},
+    {"sock_getlocaladdr", "iii", wasi_sock_getlocaladdr_v2, true},
+    {"sock_getlocaladdr_v2", "iii", wasi_sock_getlocaladdr_v2, true},
+    {"sock_getpeeraddr", "iiii", wasi_sock_getpeeraddr_v1, true},
+    {"sock_getpeeraddr", "iii", wasi_sock_getpeeraddr_v2, true},
+    {"sock_getpeeraddr_v2", "iii", wasi_sock_getpeeraddr_v2, true},
+    {"sock_getsockopt", "iiiii", wasi_sock_getsockopt, true},
+    {"sock_setsockopt", "iiiii", wasi_sock_setsockopt, true},
+    {"sock_getaddrinfo", "iiiiiiii", wasi_sock_getaddrinfo, true},
+    /* WasmEdge's edge-triggered poll_oneoff; level-triggered here, which
+     * such guests take as extra wake-ups. */
+    {"epoll_oneoff", "iiii", wasi_poll_oneoff, true},
 };
 
 #define WASI_NDEFS (sizeof wasi_defs / sizeof wasi_defs[0])
 /* The longest signature above has 9 parameters (path_open). */
 #define WASI_MAX_PARAMS 9
-_Static_assert(WASI_NDEFS == 46, "wasi_snapshot_preview1 has 46 functions");
+/* 46 of preview1, 27 of the socket extension. */
+_Static_assert(WASI_NDEFS == 46 + 27, "the function table lost or gained an entry");
 
 /* Every function but proc_exit goes through here. */
 static wb_status wasi_trampoline(wb_caller *caller, void *env, const wb_val *args,

@@ -7,7 +7,10 @@
  *   fd.c       the fd_* functions on files and directories
  *   pathops.c  the path_* functions
  *   poll.c     poll_oneoff
- *   sock.c     sock_* and the listening sockets
+ *   sock.c     listening sockets, and the socket life cycle: open, bind,
+ *              listen, connect, accept, shutdown, options
+ *   sockio.c   sock_recv/send(_to)/recv_from, local and peer addresses
+ *   getaddrinfo.c  sock_getaddrinfo (WasmEdge's layout)
  *
  * Every guest-facing function has the shape of wasi_fn: it gets the
  * context, the caller's memory and the arguments, and returns the WASI
@@ -18,11 +21,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <time.h>
 
+#include "net/net.h"
 #include "wasmbox.h"
 #include "wasmbox_wasi.h"
 
@@ -147,6 +152,21 @@ enum {
      WASI_RIGHT_PATH_SYMLINK | WASI_RIGHT_PATH_REMOVE_DIRECTORY |              \
      WASI_RIGHT_PATH_UNLINK_FILE)
 
+/* WasmEdge's socket extension: `__wasi_address_family_t`,
+ * `__wasi_sock_type_t`, `__wasi_protocol_t`, and the size of the address
+ * buffer that starts with a u16 family. */
+#define WASI_AF_UNSPEC 0u
+#define WASI_AF_INET4 1u
+#define WASI_AF_INET6 2u
+#define WASI_AF_UNIX 3u
+#define WASI_SOCK_ANY 0u
+#define WASI_SOCK_DGRAM 1u
+#define WASI_SOCK_STREAM 2u
+#define WASI_PROTO_IP 0u
+#define WASI_PROTO_TCP 1u
+#define WASI_PROTO_UDP 2u
+#define WASI_ADDR_STORAGE 128u
+
 /* Guest-controlled sizes are capped before anything is allocated. */
 #define WASI_PATH_MAX 4096u          /* longest path accepted from the guest */
 #define WASI_MAX_FDS 4096u           /* largest descriptor table */
@@ -188,6 +208,7 @@ struct wb_wasi {
     wasi_fd *fds;
     uint32_t nfds;   /* allocated entries */
     struct wasi_binding *bindings;
+    net_policy net;  /* what sockets of its own the guest may use */
 };
 
 /* The calling instance's memory, captured once per host call. */
@@ -314,9 +335,38 @@ int32_t wasi_poll_oneoff(wb_wasi *w, const wasi_mem *m, const wb_val *a);
 /* Opens a listening TCP socket for "HOST:PORT"; returns the host fd or -1
  * with a message in err. */
 int wasi_sock_listen(const char *spec, char *why, size_t why_size);
+/* Looks up a socket descriptor: EBADF, ENOTSOCK, then ENOTCAPABLE. */
+wasi_fd *wasi_sock_get(wb_wasi *w, uint64_t fd, uint64_t rights, int32_t *err);
+/* The host address family of a socket (AF_UNSPEC when unknown). */
+int wasi_sock_family(int host);
+/* Reads a guest address ({buf, buf_len} at addr_ptr) and port into a
+ * host sockaddr suited to a socket of sock_family. */
+int32_t wasi_addr_read(const wasi_mem *m, uint64_t addr_ptr, uint32_t port, int sock_family,
+                       struct sockaddr_storage *ss, socklen_t *len);
+/* The policy's answer for op on sa: 0, or EACCES (reported). */
+int32_t wasi_net_check(wb_wasi *w, unsigned op, const struct sockaddr *sa);
+int32_t wasi_sock_open(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_bind(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_connect(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_listen_fn(wb_wasi *w, const wasi_mem *m, const wb_val *a);
 int32_t wasi_sock_accept(wb_wasi *w, const wasi_mem *m, const wb_val *a);
-int32_t wasi_sock_recv(wb_wasi *w, const wasi_mem *m, const wb_val *a);
-int32_t wasi_sock_send(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_accept_v1(wb_wasi *w, const wasi_mem *m, const wb_val *a);
 int32_t wasi_sock_shutdown(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_getsockopt(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_setsockopt(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+
+/* sockio.c */
+int32_t wasi_sock_recv(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_recv_from_v1(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_recv_from_v2(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_send(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_send_to(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_getlocaladdr_v1(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_getlocaladdr_v2(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_getpeeraddr_v1(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+int32_t wasi_sock_getpeeraddr_v2(wb_wasi *w, const wasi_mem *m, const wb_val *a);
+
+/* getaddrinfo.c */
+int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a);
 
 #endif /* WASMBOX_WASI_IMPL_H */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1165,10 +1166,16 @@ const wb_module *wb_instance_module(const wb_instance *inst) { return inst->modu
 
 /* ---------------------------------------------------------------- linker */
 
+/* Definitions are kept in order; a lookup walks them newest first. A host
+ * function defined with wb_linker_define_func is an overload: an import
+ * takes the newest definition of its name whose type is its own, so one
+ * name can carry several signatures (WasmEdge's socket ABI has such). Any
+ * other definition hides everything older of the same name. */
 typedef struct link_entry {
     char *module, *name;
     size_t module_len, name_len;
     wb_extern ext;
+    bool overload;
 } link_entry;
 
 struct wb_linker {
@@ -1195,7 +1202,7 @@ void wb_linker_delete(wb_linker *l) {
 }
 
 static wb_status linker_add(wb_linker *l, const char *module, size_t mlen, const char *name,
-                            size_t nlen, wb_extern ext) {
+                            size_t nlen, wb_extern ext, bool overload) {
     if (l->len == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 32;
         link_entry *e = realloc(l->entries, cap * sizeof *e);
@@ -1218,19 +1225,20 @@ static wb_status linker_add(wb_linker *l, const char *module, size_t mlen, const
     e->module_len = mlen;
     e->name_len = nlen;
     e->ext = ext;
+    e->overload = overload;
     l->len++;
     return WB_OK;
 }
 
 wb_status wb_linker_define(wb_linker *l, const char *module, const char *name, wb_extern ext) {
-    return linker_add(l, module, strlen(module), name, strlen(name), ext);
+    return linker_add(l, module, strlen(module), name, strlen(name), ext, false);
 }
 
 wb_status wb_linker_define_instance(wb_linker *l, const char *module, const wb_instance *inst) {
     const wm_module *m = inst->m;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const wm_export *e = &m->exports[i];
-        wb_status st = linker_add(l, module, strlen(module), e->name.ptr, e->name.len, extern_of(inst, e));
+        wb_status st = linker_add(l, module, strlen(module), e->name.ptr, e->name.len, extern_of(inst, e), false);
         if (st != WB_OK) return st;
     }
     return WB_OK;
@@ -1244,20 +1252,90 @@ wb_status wb_linker_define_func(wb_linker *l, const char *module, const char *na
     wb_extern x;
     x.kind = WB_EXTERN_FUNC;
     x.of.func = f;
-    return wb_linker_define(l, module, name, x);
+    return linker_add(l, module, strlen(module), name, strlen(name), x, true);
+}
+
+static bool link_entry_is(const link_entry *e, const char *module, size_t mlen, const char *name,
+                          size_t nlen) {
+    return e->module_len == mlen && e->name_len == nlen && memcmp(e->module, module, mlen) == 0 &&
+           memcmp(e->name, name, nlen) == 0;
 }
 
 bool wb_linker_get(const wb_linker *l, const char *module, size_t mlen, const char *name,
                    size_t nlen, wb_extern *out) {
     for (size_t i = l->len; i-- > 0;) {
-        const link_entry *e = &l->entries[i];
-        if (e->module_len == mlen && e->name_len == nlen && memcmp(e->module, module, mlen) == 0 &&
-            memcmp(e->name, name, nlen) == 0) {
-            *out = e->ext;
+        if (link_entry_is(&l->entries[i], module, mlen, name, nlen)) {
+            *out = l->entries[i].ext;
             return true;
         }
     }
     return false;
+}
+
+/* Appends printf-style text to buf at *at, truncating quietly. */
+static void append(char *buf, size_t size, size_t *at, const char *fmt, ...) {
+    if (*at >= size) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *at, size - *at, fmt, ap);
+    va_end(ap);
+    if (n > 0) *at += (size_t)n < size - *at ? (size_t)n : size - *at - 1;
+}
+
+/* Appends a function type as "(i32, i32) -> i32". */
+static void functype_format(const wm_functype *t, char *buf, size_t size, size_t *at) {
+    append(buf, size, at, "(");
+    for (uint32_t i = 0; i < t->nparams; i++)
+        append(buf, size, at, "%s%s", i ? ", " : "", wb_valtype_name((wb_valtype)t->params[i]));
+    append(buf, size, at, ") ->");
+    for (uint32_t i = 0; i < t->nresults; i++)
+        append(buf, size, at, " %s", wb_valtype_name((wb_valtype)t->results[i]));
+    if (t->nresults == 0) append(buf, size, at, " ()");
+}
+
+/* Resolves import i of mod: the newest definition of its name, except
+ * that overloads of another type are passed over for an older one of the
+ * import's type. When overloads exist but none has that type, the error
+ * names the import's type and every type defined. */
+static wb_status linker_resolve(const wb_linker *l, const wb_module *mod, uint32_t i,
+                                wb_extern *out, wb_error *err) {
+    const wm_module *m = mod->m;
+    const wm_import *im = &m->imports[i];
+    const wm_functype *want = im->kind == WM_KIND_FUNC ? &m->types[im->desc.functype] : NULL;
+    size_t overloads = 0;
+    for (size_t k = l->len; k-- > 0;) {
+        const link_entry *e = &l->entries[k];
+        if (!link_entry_is(e, im->module.ptr, im->module.len, im->name.ptr, im->name.len))
+            continue;
+        bool fits = want && e->ext.kind == WB_EXTERN_FUNC && e->ext.of.func &&
+                    functype_equal(e->ext.of.func->type, want);
+        if (fits || !e->overload || !want) {
+            if (!fits && overloads > 0) break;
+            *out = e->ext;
+            return WB_OK;
+        }
+        overloads++;
+    }
+    if (overloads == 0)
+        return wm_fail(err, WB_ERR_LINK, WB_NO_OFFSET, WB_NO_INDEX,
+                       "unknown import: \"%s\" \"%s\" is not defined", mod->import_modules[i],
+                       mod->import_names[i]);
+    char wanted[160], offered[400];
+    size_t wat = 0, oat = 0;
+    wanted[0] = offered[0] = '\0';
+    functype_format(want, wanted, sizeof wanted, &wat);
+    for (size_t k = l->len; k-- > 0;) {
+        const link_entry *e = &l->entries[k];
+        if (!e->overload ||
+            !link_entry_is(e, im->module.ptr, im->module.len, im->name.ptr, im->name.len))
+            continue;
+        if (oat > 0) append(offered, sizeof offered, &oat, " or ");
+        functype_format(e->ext.of.func->type, offered, sizeof offered, &oat);
+    }
+    return wm_fail(err, WB_ERR_LINK, WB_NO_OFFSET, WB_NO_INDEX,
+                   "incompatible import type for \"%s\" \"%s\": the module imports %s, the host "
+                   "defines %s",
+                   mod->import_modules[i], mod->import_names[i], wanted, offered);
 }
 
 wb_status wb_linker_instantiate(wb_linker *l, const wb_module *mod, wb_instance **out,
@@ -1267,11 +1345,8 @@ wb_status wb_linker_instantiate(wb_linker *l, const wb_module *mod, wb_instance 
     wb_extern *imports = calloc(m->nimports + 1, sizeof *imports);
     if (!imports) return nomem(err, "imports");
     for (uint32_t i = 0; i < m->nimports; i++) {
-        const wm_import *im = &m->imports[i];
-        if (!wb_linker_get(l, im->module.ptr, im->module.len, im->name.ptr, im->name.len, &imports[i])) {
-            wb_status st = wm_fail(err, WB_ERR_LINK, WB_NO_OFFSET, WB_NO_INDEX,
-                                   "unknown import: \"%s\" \"%s\" is not defined",
-                                   mod->import_modules[i], mod->import_names[i]);
+        wb_status st = linker_resolve(l, mod, i, &imports[i], err);
+        if (st != WB_OK) {
             free(imports);
             return st;
         }
