@@ -10,8 +10,8 @@
  *   curl http://127.0.0.1:8080/hello
  *
  * It binds and listens itself (socket, bind, listen: WasmEdge's socket
- * ABI under wasmbox or WasmEdge). Given a listening socket instead as
- * descriptor 3 (`wasmbox run --tcplisten HOST:PORT`, or a container's
+ * ABI under wasmbox or WasmEdge). Given a listening socket instead
+ * (`wasmbox run --tcplisten HOST:PORT`, or a container's
  * WASMBOX_TCPLISTEN), it serves that one and opens nothing.
  *
  * One thread, non-blocking sockets and poll(): many connections at once,
@@ -39,7 +39,7 @@
 
 #define MAX_CONNS 256
 #define BUF_SIZE 8192
-#define PRESET_LISTENER 3
+#define MAX_PRESET_SCAN 64
 
 typedef struct conn {
     int fd;
@@ -97,6 +97,18 @@ static int open_listener(const char *spec) {
     }
     freeaddrinfo(res);
     return fd;
+}
+
+/* The first descriptor after the standard streams that is a listening
+ * socket: wasmbox's --tcplisten (or a container's WASMBOX_TCPLISTEN)
+ * comes after the preopened folders, so its number varies. -1: none. */
+static int preset_listener(void) {
+    for (int fd = 3; fd < 3 + MAX_PRESET_SCAN; fd++) {
+        int on = 0;
+        socklen_t len = sizeof on;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on) return fd;
+    }
+    return -1;
 }
 
 static void print_address(int fd) {
@@ -206,14 +218,9 @@ int main(int argc, char **argv) {
         snprintf(fallback, sizeof fallback, "0.0.0.0:%s", port && *port ? port : "8080");
         listen_at = fallback;
     }
-    /* A socket already listening as descriptor 3 (--tcplisten) wins. */
-    int lfd = -1, type = 0;
-    socklen_t tlen = sizeof type;
-    if (getsockopt(PRESET_LISTENER, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
-        type == SOCK_STREAM)
-        lfd = PRESET_LISTENER;
-    else
-        lfd = open_listener(listen_at);
+    /* A socket the runtime made listening for us (--tcplisten) wins. */
+    int lfd = preset_listener();
+    if (lfd < 0) lfd = open_listener(listen_at);
     if (lfd < 0) return 1;
     if (set_nonblock(lfd) != 0) {
         fprintf(stderr, "server: cannot make the listener non-blocking: %s\n", strerror(errno));

@@ -215,29 +215,65 @@ oci_build_programs() {
 
 # --- dockerd ---------------------------------------------------------------
 
-# oci_start_dockerd [RUNTIME_PATH]: starts a private dockerd (and the
-# containerd it runs) with `runtimes.wasmbox.path` = RUNTIME_PATH (default
-# the wasmbox under test). Sets DOCKERD_PID, DOCKER_HOST, DK (its folder),
-# DK_EXEC (its --exec-root) and DK_CGROUP (the cgroup parent of its
-# containers). Stops it on exit.
+# oci_start_dockerd [RUNTIME_PATH] [bridge]: starts a private dockerd (and
+# the containerd it runs) with `runtimes.wasmbox.path` = RUNTIME_PATH
+# (default the wasmbox under test). Sets DOCKERD_PID, DOCKER_HOST, DK (its
+# folder), DK_EXEC (its --exec-root) and DK_CGROUP (the cgroup parent of
+# its containers). Stops it on exit.
+#
+# Without "bridge" dockerd gets no network of its own (--bridge=none, no
+# iptables): containers use --network=none or host. With "bridge" it runs
+# in a network namespace made for it (unshare --net, loopback up, no
+# uplink): its bridge (10.213.0.1/24; user networks from 10.214.0.0/16),
+# veths, iptables rules, docker-proxy processes and the containers'
+# namespaces all live in there, and the containers' upstream DNS is the
+# bridge's own address, where nothing answers, so no lookup leaves it.
+# IN_NS=(nsenter --net=...) runs a command in it (curl of a published
+# port); the host's network namespace is never touched.
 oci_start_dockerd() {
-    local runtime=${1:-$WASMBOX}
+    local runtime=${1:-$WASMBOX} mode=${2:-}
     oci_need dockerd docker containerd runc
     oci_need_root
     DK=$RUNDIR/dk
     DK_EXEC=$DK/exec
     DK_CGROUP=wasmbox-test-docker
     mkdir -p "$DK_EXEC" "$WORK/docker-data"
-    jq -n --arg p "$runtime" '{runtimes: {wasmbox: {path: $p}}}' >"$DK/daemon.json"
-    dockerd --config-file "$DK/daemon.json" \
-        --bridge=none --iptables=false --ip6tables=false --userland-proxy=false \
-        --data-root "$WORK/docker-data" --exec-root "$DK_EXEC" \
-        --pidfile "$DK/dockerd.pid" -H "unix://$DK/docker.sock" \
-        --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$DK_CGROUP" \
-        >"$WORK/dockerd.log" 2>&1 &
-    DOCKERD_PID=$!
+    # deprecated-key-path: 20.10 writes /etc/docker/key.json otherwise.
+    jq -n --arg p "$runtime" --arg k "$DK/key.json" \
+        '{runtimes: {wasmbox: {path: $p}}, "deprecated-key-path": $k}' >"$DK/daemon.json"
+    local args=(--config-file "$DK/daemon.json"
+        --data-root "$WORK/docker-data" --exec-root "$DK_EXEC"
+        --pidfile "$DK/dockerd.pid" -H "unix://$DK/docker.sock"
+        --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$DK_CGROUP")
+    DK_NETNS_ID=
+    if [ "$mode" = bridge ]; then
+        oci_need unshare nsenter iptables ip
+        args+=(--bip 10.213.0.1/24 --default-address-pool base=10.214.0.0/16,size=24
+            --dns 10.213.0.1 --iptables=true --ip-masq=true --ipv6=false --userland-proxy=true)
+        unshare --net sh -c 'ip link set lo up && exec dockerd "$@"' dockerd "${args[@]}" \
+            >"$WORK/dockerd.log" 2>&1 &
+        DOCKERD_PID=$!
+        oci_on_exit oci_stop_dockerd
+        # Until the child has entered its namespace it still shows ours.
+        local host_ns
+        host_ns=$(readlink /proc/self/ns/net)
+        for i in $(seq 1 200); do
+            DK_NETNS_ID=$(readlink "/proc/$DOCKERD_PID/ns/net" 2>/dev/null)
+            [ -n "$DK_NETNS_ID" ] && [ "$DK_NETNS_ID" != "$host_ns" ] && break
+            sleep 0.02
+        done
+        if [ -z "$DK_NETNS_ID" ] || [ "$DK_NETNS_ID" = "$host_ns" ]; then
+            DK_NETNS_ID=
+            oci_abort "dockerd did not enter a network namespace of its own: $(tail -n 5 "$WORK/dockerd.log")"
+        fi
+        IN_NS=(nsenter "--net=/proc/$DOCKERD_PID/ns/net")
+    else
+        args+=(--bridge=none --iptables=false --ip6tables=false --userland-proxy=false)
+        dockerd "${args[@]}" >"$WORK/dockerd.log" 2>&1 &
+        DOCKERD_PID=$!
+        oci_on_exit oci_stop_dockerd
+    fi
     export DOCKER_HOST=unix://$DK/docker.sock
-    oci_on_exit oci_stop_dockerd
     local deadline=$((SECONDS + 90))
     until docker info >/dev/null 2>&1; do
         if ! kill -0 "$DOCKERD_PID" 2>/dev/null; then
@@ -279,8 +315,33 @@ oci_stop_dockerd() {
         wait_until 15 oci_gone "$ctd" || kill -KILL "$ctd" 2>/dev/null
     fi
     oci_kill_shims "$DK_EXEC/containerd/containerd.sock"
+    oci_kill_netns_leftovers
     cgroup_rmtree "/$DK_CGROUP"
     DOCKERD_PID=
+}
+
+# The pids whose network namespace is dockerd's private one (never the
+# host's, never when the id is unknown).
+oci_netns_pids() {
+    local p
+    case $DK_NETNS_ID in "net:["*"]") ;; *) return 0 ;; esac
+    [ "$DK_NETNS_ID" != "$(readlink /proc/self/ns/net)" ] || return 0
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$DK_NETNS_ID" ] && echo "${p#/proc/}"
+    done
+}
+
+# After a crash: what is left in that namespace (shims, docker-proxy) and
+# the shim sockets containerd 1.6 keeps in /run/containerd/s.
+oci_kill_netns_leftovers() {
+    local pids f m
+    pids=$(oci_netns_pids)
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+    for f in "$DK_EXEC"/containerd/daemon/io.containerd.runtime.v2.task/*/*/address; do
+        [ -f "$f" ] || continue
+        m=$(sed 's|^unix://||' "$f")
+        case $m in /run/containerd/s/*) [ -S "$m" ] && rm -f "$m" ;; esac
+    done
 }
 
 # --- a bare containerd -----------------------------------------------------

@@ -6,9 +6,13 @@
  *   recv HOST PORT     connects, "receiving", recv() (the peer says nothing)
  *   connect HOST PORT  "connecting", a blocking connect()
  *   resolve NAME       "resolving", getaddrinfo(); then one address a line
+ *   hold PORT          listens on 0.0.0.0:PORT with a backlog of 0 and
+ *                      never accepts ("holding"): once one connection
+ *                      waits in its queue, further connects hang
  * A failure prints "VERB: strerror" (or gai_strerror) and exits 1.
  */
 #include <errno.h>
+#include <time.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +62,13 @@ int main(int argc, char **argv) {
         say("accepted");
         return 0;
     }
+    if (strcmp(verb, "hold") == 0 && argc == 3) {
+        int fd = tcp_to("0.0.0.0", argv[2], &ss, &len);
+        if (fd < 0) return fail("socket");
+        if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 0) != 0) return fail("bind");
+        say("holding");
+        for (;;) nanosleep(&(struct timespec){3600, 0}, NULL);
+    }
     if ((strcmp(verb, "recv") == 0 || strcmp(verb, "connect") == 0) && argc == 4) {
         int fd = tcp_to(argv[2], argv[3], &ss, &len);
         if (fd < 0) return fail("socket");
@@ -92,6 +103,7 @@ int main(int argc, char **argv) {
         freeaddrinfo(res);
         return 0;
     }
-    fprintf(stderr, "usage: netprobe accept PORT | recv HOST PORT | connect HOST PORT | resolve NAME\n");
+    fprintf(stderr, "usage: netprobe accept PORT | recv HOST PORT | connect HOST PORT | resolve NAME | "
+                    "hold PORT\n");
     return 2;
 }
