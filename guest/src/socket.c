@@ -155,22 +155,23 @@ int socket(int domain, int type, int protocol) {
     return fd;
 }
 
-int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+/* bind and connect: the same address, another import. */
+static int with_addr(int32_t (*call)(int32_t, const wb_addr *, int32_t), int fd,
+                     const struct sockaddr *addr, socklen_t len) {
     wb_addr a;
     uint8_t buf[16];
     int port;
     if (addr_from(addr, len, &a, buf, &port) != 0) return -1;
-    int32_t e = wb_sock_bind(fd, &a, port);
+    int32_t e = call(fd, &a, port);
     return e ? fail(e) : 0;
 }
 
+int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+    return with_addr(wb_sock_bind, fd, addr, len);
+}
+
 int connect(int fd, const struct sockaddr *addr, socklen_t len) {
-    wb_addr a;
-    uint8_t buf[16];
-    int port;
-    if (addr_from(addr, len, &a, buf, &port) != 0) return -1;
-    int32_t e = wb_sock_connect(fd, &a, port);
-    return e ? fail(e) : 0;
+    return with_addr(wb_sock_connect, fd, addr, len);
 }
 
 int listen(int fd, int backlog) {

@@ -46,9 +46,8 @@ void net_policy_report(net_policy *p, const char *what, const struct sockaddr *s
                        const char *why);
 #define NET_REPORT_MAX 20
 
-/* Formats "1.2.3.4:80" or "[::1]:80" (port omitted when with_port is
- * false). */
-void net_format_addr(const struct sockaddr *sa, bool with_port, char *buf, size_t size);
+/* Formats "1.2.3.4:80" or "[::1]:80". */
+void net_format_addr(const struct sockaddr *sa, char *buf, size_t size);
 
 /* ------------------------------------------------------------ resolve */
 

@@ -90,32 +90,32 @@ bool net_policy_allows(const net_policy *p, unsigned op, const struct sockaddr *
     return false;
 }
 
-void net_format_addr(const struct sockaddr *sa, bool with_port, char *buf, size_t size) {
-    char ip[INET6_ADDRSTRLEN];
+void net_format_addr(const struct sockaddr *sa, char *buf, size_t size) {
+    char ip[INET6_ADDRSTRLEN] = "?";
+    const void *bytes = NULL;
+    uint16_t port = 0;
     if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-        if (with_port)
-            snprintf(buf, size, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
-        else
-            snprintf(buf, size, "%s", ip);
+        bytes = &((const struct sockaddr_in *)sa)->sin_addr;
+        port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
     } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-        if (with_port)
-            snprintf(buf, size, "[%s]:%u", ip, (unsigned)ntohs(in6->sin6_port));
-        else
-            snprintf(buf, size, "%s", ip);
+        bytes = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
     } else {
         snprintf(buf, size, "(address family %d)", (int)sa->sa_family);
+        return;
     }
+    inet_ntop(sa->sa_family, bytes, ip, sizeof ip);
+    if (sa->sa_family == AF_INET6)
+        snprintf(buf, size, "[%s]:%u", ip, (unsigned)port);
+    else
+        snprintf(buf, size, "%s:%u", ip, (unsigned)port);
 }
 
 void net_policy_report(net_policy *p, const char *what, const struct sockaddr *sa,
                        const char *why) {
     if (p->report_fd < 0 || p->reported > NET_REPORT_MAX) return;
     char line[300], addr[80] = "";
-    if (sa) net_format_addr(sa, true, addr, sizeof addr);
+    if (sa) net_format_addr(sa, addr, sizeof addr);
     int n;
     if (p->reported == NET_REPORT_MAX)
         n = snprintf(line, sizeof line, "wasmbox: network: further refusals are not shown\n");
