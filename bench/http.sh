@@ -70,7 +70,7 @@ serve() {
             sleep 0.05
         done
         kill "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
+        wait "$PID" 2>/dev/null || true
     done
     return 1
 }
@@ -100,7 +100,7 @@ for r in $(seq 1 "$rounds"); do
         fi
         rps=$(load)
         kill "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
+        wait "$PID" 2>/dev/null || true
         results[$e]+=" ${rps:-ERR}"
         echo "round $r: $e ${rps:-ERR} requests/s" >&2
     done
