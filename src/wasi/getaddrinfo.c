@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@
 #define SA_SIZE 12
 #define NODE_MAX 1024   /* longest host name accepted (DNS allows 253) */
 #define SERVICE_MAX 256
+#define CHAIN_MAX 128   /* at most 64 addresses, each as stream and datagram */
 
 /* WasmEdge's `__wasi_aiflags_t` bits. */
 #define WASI_AI_PASSIVE 0x01u
@@ -140,9 +142,17 @@ int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
     if (hflags & WASI_AI_ALL) h.flags |= AI_ALL;
     if (hflags & WASI_AI_ADDRCONFIG) h.flags |= AI_ADDRCONFIG;
 
-    /* The guest's chain must be whole before anything is resolved. */
+    /* The nodes that can receive a result, each checked before anything
+     * is resolved: at most CHAIN_MAX (no lookup gives more results), and
+     * no node twice (a chain that loops back, as dispatchrun/net's Go
+     * library builds, ends where it loops). */
+    uint64_t nodes[CHAIN_MAX];
+    size_t nnodes = 0;
     uint64_t at = wasi_load_u32(m, res_ptr);
-    for (uint64_t i = 0; i < max; i++) {
+    while (nnodes < max && nnodes < CHAIN_MAX) {
+        bool seen = false;
+        for (size_t k = 0; k < nnodes && !seen; k++) seen = nodes[k] == at;
+        if (seen) break;
         if (!wasi_in_bounds(m, at, AI_SIZE)) return WASI_EFAULT;
         uint64_t sa = wasi_load_u32(m, at + 12);
         if (!wasi_in_bounds(m, sa, SA_SIZE)) return WASI_EFAULT;
@@ -150,7 +160,8 @@ int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
             return WASI_EFAULT;
         if (!wasi_in_bounds(m, wasi_load_u32(m, at + 16), wasi_load_u32(m, at + 20)))
             return WASI_EFAULT;
-        if (i + 1 < max) at = wasi_load_u32(m, at + 24);
+        nodes[nnodes++] = at;
+        at = wasi_load_u32(m, at + 24);
     }
 
     if (node && *node && !w->net.name_lookup && !(hflags & WASI_AI_NUMERICHOST) &&
@@ -166,9 +177,9 @@ int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
     if (eai) return wasi_eai(eai);
 
     uint32_t written = 0;
-    at = wasi_load_u32(m, res_ptr);
-    for (size_t i = 0; i < res.count && written < max; i++) {
+    for (size_t i = 0; i < res.count && written < nnodes; i++) {
         const net_result *r = &res.items[i];
+        at = nodes[written];
         uint64_t sa = wasi_load_u32(m, at + 12);
         uint64_t data = wasi_load_u32(m, sa + 8), cap = wasi_load_u32(m, sa + 4);
         uint8_t bytes[26];
@@ -210,7 +221,6 @@ int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
         }
         wasi_store_u32(m, at + 20, clen);
         written++;
-        if (written < max) at = wasi_load_u32(m, at + 24);
     }
     net_results_free(&res);
     wasi_store_u32(m, res_len_ptr, written);

@@ -359,15 +359,21 @@ static uint64_t opt_guest_size(opt_kind k) {
     return k == OPT_INT ? 4 : k == OPT_LINGER ? 8 : 16;
 }
 
-/* sock_getsockopt(fd, level, name, val_ptr, val_len_ptr). */
+/* sock_getsockopt(fd, level, name, val_ptr, val_len_ptr). A length
+ * "pointer" below LEN_BY_VALUE is the length itself: dispatchrun/net (Go)
+ * passes 4 there, which WasmEdge reads as the address 4. No allocator
+ * hands out such an address, so it is taken as the value and nothing is
+ * written back. */
+#define LEN_BY_VALUE 16u
 int32_t wasi_sock_getsockopt(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
     int32_t err;
     wasi_fd *f = wasi_sock_get(w, wasi_arg_u32(&a[0]), 0, &err);
     if (!f) return err;
     uint32_t level = (uint32_t)a[1].of.i32, name = (uint32_t)a[2].of.i32;
     uint64_t val = wasi_arg_u32(&a[3]), len_ptr = wasi_arg_u32(&a[4]);
-    if (!wasi_in_bounds(m, len_ptr, 4)) return WASI_EFAULT;
-    uint64_t cap = wasi_load_u32(m, len_ptr);
+    bool by_value = len_ptr < LEN_BY_VALUE;
+    if (!by_value && !wasi_in_bounds(m, len_ptr, 4)) return WASI_EFAULT;
+    uint64_t cap = by_value ? len_ptr : wasi_load_u32(m, len_ptr);
     if (!wasi_in_bounds(m, val, cap)) return WASI_EFAULT;
     int hl, hn;
     opt_kind kind;
@@ -405,7 +411,7 @@ int32_t wasi_sock_getsockopt(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
         put = hlen < cap ? hlen : cap;
         memcpy(out, dev, (size_t)put);
     }
-    wasi_store_u32(m, len_ptr, (uint32_t)put);
+    if (!by_value) wasi_store_u32(m, len_ptr, (uint32_t)put);
     return WASI_ESUCCESS;
 }
 
