@@ -81,6 +81,20 @@ expect_status "--net-allow with an unknown operation: usage error" 2
 
 # --- the guest library ----------------------------------------------------
 run_guest "guest socket library" run --inherit-network "$WORK/libc.wasm"
+# The same program linked with the archive the build makes (guest/).
+archive=$(dirname "$WASMBOX")/guest/libwasmbox_socket.a
+if [ -f "$archive" ]; then
+    if cc_wasm -I "$ROOT/guest/include" "$SRC/libc.c" -L "$(dirname "$archive")" -lwasmbox_socket \
+        -o "$WORK/libc-archive.wasm"; then
+        run_guest "guest socket library (linked from libwasmbox_socket.a)" \
+            run --inherit-network "$WORK/libc-archive.wasm"
+    else
+        cat "$WORK/cc.err"
+        fail "libc.c does not link with $archive"
+    fi
+else
+    echo "skipped: no $archive (the build makes it when clang-14 and wasi-libc are installed)"
+fi
 
 # --- every function, in a namespace of our own ----------------------------
 ns_ok=true
