@@ -5,6 +5,7 @@
 # runtime needed); then, as root, runs the same program as an OCI
 # container from a bundle (namespaces, cgroup, read-only root), still
 # without any daemon, the way Docker would through `--runtime=wasmbox`.
+# On the way it serves HTTP from a Wasm program that binds its own port.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +61,27 @@ WAT
 wat2wasm "$demo/add.wat" -o "$demo/add.wasm"
 echo "add 0.1 0.2 ->"
 "$wasmbox" run --invoke add "$demo/add.wasm" 0.1 0.2
+
+echo "=== a Wasm HTTP server that binds its own port (examples/http-server)"
+clang-14 --target=wasm32-wasi --sysroot=/usr -O2 -I guest/include \
+    examples/http-server/server.c guest/src/socket.c -o "$demo/server.wasm"
+echo "without a grant, the socket is refused:"
+"$wasmbox" run "$demo/server.wasm" --listen 127.0.0.1:0 || true
+echo "with --inherit-network, on a free port of 127.0.0.1, serving 2 requests:"
+"$wasmbox" run --inherit-network "$demo/server.wasm" --listen 127.0.0.1:0 --max 2 \
+    >"$demo/server.out" 2>&1 &
+server=$!
+port=
+for i in $(seq 1 100); do
+    port=$(sed -n 's/^server: listening on .* port \([0-9]*\)$/\1/p' "$demo/server.out")
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+if [ -n "$port" ]; then
+    curl -s --max-time 5 "http://127.0.0.1:$port/hello" "http://127.0.0.1:$port/again"
+fi
+wait "$server" || true
+cat "$demo/server.out"
 
 echo "=== the same program as an OCI container (wasmbox as the runtime)"
 if [ "$(id -u)" -ne 0 ]; then
