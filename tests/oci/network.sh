@@ -144,6 +144,8 @@ stop_blocked connect blocked-connect connecting
 docker run -d --name blocked-dns --dns 10.213.0.254 --runtime=wasmbox \
     wasmbox-netprobe:test resolve nothing.example >/dev/null
 stop_blocked "a DNS lookup" blocked-dns resolving
+# The HTTP example itself, waiting in poll_oneoff with a client connected.
+stop_blocked "poll (the HTTP example, a client connected)" web "server: listening on 0.0.0.0 port 8080"
 cap 30 docker rm -f web preset named-web full parked
 if wait_until 20 test "$(listeners 8080)" -eq 0 && [ "$(listeners 8081)" -eq 0 ]; then
     pass "after the containers went, nothing listens on 8080 or 8081"
