@@ -81,6 +81,12 @@ bool net_policy_allows(const net_policy *p, unsigned op, const struct sockaddr *
     const uint8_t *ip;
     uint16_t port;
     if (!addr_parts(sa, &family, &ip, &port)) return false;
+    /* Linux sends to the unspecified address on the local host: a connect
+     * to 0.0.0.0 or :: is matched as one to 127.0.0.1 or ::1. */
+    static const uint8_t zero[16], lo4[4] = {127, 0, 0, 1},
+                         lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    if (op == WB_NET_CONNECT && memcmp(ip, zero, family == 4 ? 4 : 16) == 0)
+        ip = family == 4 ? lo4 : lo6;
     for (int i = 0; i < p->nrules; i++) {
         const wb_net_rule *r = &p->rules[i];
         if (!(r->ops & op) || r->family != family) continue;

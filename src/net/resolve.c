@@ -134,6 +134,12 @@ static void hosts_lookup(const char *name, int family, addrs *out, char **canon)
     if (!f) return;
     char line[1024];
     while (fgets(line, sizeof line, f)) {
+        if (!strchr(line, '\n') && !feof(f)) {
+            /* A line longer than the buffer: skip all of it. */
+            int c;
+            while ((c = fgetc(f)) != EOF && c != '\n') {}
+            continue;
+        }
         char *hash = strchr(line, '#');
         if (hash) *hash = '\0';
         char *save = NULL;
@@ -163,10 +169,24 @@ static void hosts_lookup(const char *name, int family, addrs *out, char **canon)
 
 /* ------------------------------------------------------------------ DNS */
 
+static int dns_answer(res_state st, const char *name, int type, unsigned char *answer,
+                      int size, addrs *out, char **canon);
+
 /* Queries one record type; adds the addresses; returns 0 or an EAI code. */
 static int dns_query(res_state st, const char *name, int type, addrs *out, char **canon) {
-    unsigned char answer[8192];
-    int n = res_nsearch(st, name, ns_c_in, type, answer, sizeof answer);
+    /* Big enough for any answer (TCP's limit): res_nsearch retries over
+     * TCP when a UDP answer was truncated. */
+    enum { ANSWER_MAX = 65536 };
+    unsigned char *answer = malloc(ANSWER_MAX);
+    if (!answer) return EAI_MEMORY;
+    int rc = dns_answer(st, name, type, answer, ANSWER_MAX, out, canon);
+    free(answer);
+    return rc;
+}
+
+static int dns_answer(res_state st, const char *name, int type, unsigned char *answer,
+                      int size, addrs *out, char **canon) {
+    int n = res_nsearch(st, name, ns_c_in, type, answer, size);
     if (n < 0) {
         switch (st->res_h_errno) {
         case HOST_NOT_FOUND: return EAI_NONAME;
@@ -175,7 +195,7 @@ static int dns_query(res_state st, const char *name, int type, addrs *out, char 
         default: return EAI_AGAIN; /* TRY_AGAIN, or no server answered */
         }
     }
-    if (n > (int)sizeof answer) n = (int)sizeof answer; /* truncated answer */
+    if (n > size) n = size;
     ns_msg msg;
     if (ns_initparse(answer, n, &msg) != 0) return EAI_FAIL;
     int count = ns_msg_count(msg, ns_s_an), found = 0;
@@ -216,6 +236,37 @@ static int dns_lookup(const char *name, int family, addrs *out, char **canon) {
 
 /* ------------------------------------------------------------- resolve */
 
+/* A numeric IPv4 address in any form inet_aton takes ("127.1" too), with
+ * nothing after it. */
+static bool numeric_v4(const char *node, uint8_t out[4]) {
+    struct in_addr in;
+    if (strpbrk(node, " \t\r\n") || inet_aton(node, &in) == 0) return false;
+    memcpy(out, &in, 4);
+    return true;
+}
+
+/* Keeps the IPv6 addresses and adds the IPv4 ones after them as
+ * IPv4-mapped IPv6 ones: all of them with `all`, else only when there is
+ * no IPv6 one. */
+static void map_v4(addrs *a, bool all) {
+    addrs *in = malloc(sizeof *in);
+    if (!in) return; /* then the IPv4 ones are simply left out */
+    *in = *a;
+    a->count = 0;
+    for (size_t i = 0; i < in->count; i++)
+        if (in->items[i].family == AF_INET6) addrs_add(a, AF_INET6, in->items[i].ip);
+    if (all || a->count == 0) {
+        for (size_t i = 0; i < in->count; i++) {
+            if (in->items[i].family != AF_INET) continue;
+            uint8_t mapped[16] = {0};
+            mapped[10] = mapped[11] = 0xFF;
+            memcpy(mapped + 12, in->items[i].ip, 4);
+            addrs_add(a, AF_INET6, mapped);
+        }
+    }
+    free(in);
+}
+
 static bool is_localhost(const char *name) {
     size_t n = strlen(name);
     if (n && name[n - 1] == '.') n--;
@@ -244,7 +295,7 @@ int net_resolve(const char *node, const char *service, const net_hints *hints,
         (h.socktype == SOCK_DGRAM && h.protocol == IPPROTO_TCP))
         return EAI_SERVICE;
     if ((!node || !*node) && (!service || !*service)) return EAI_NONAME;
-    if (node && !*node) node = NULL;
+    if (node && !*node) return EAI_NONAME; /* as glibc: "" names nothing */
 
     int port = 0;
     if (service && *service) {
@@ -267,7 +318,7 @@ int net_resolve(const char *node, const char *service, const net_hints *hints,
         }
         if (family_wanted(h.family, AF_INET6))
             addrs_add(found, AF_INET6, passive ? &in6addr_any : &in6addr_loopback);
-    } else if (inet_pton(AF_INET, node, bin) == 1) {
+    } else if (numeric_v4(node, bin)) {
         if (h.family == AF_INET6) {
             if (!(h.flags & AI_V4MAPPED)) rc = EAI_ADDRFAMILY;
             uint8_t mapped[16] = {0};
@@ -286,19 +337,24 @@ int net_resolve(const char *node, const char *service, const net_hints *hints,
         if (want_canon && !rc) canon = strdup(node);
     } else if (h.flags & AI_NUMERICHOST) {
         rc = EAI_NONAME;
-    } else if (strlen(node) > 253) {
+    } else if (strlen(node) > 253 + (node[strlen(node) - 1] == '.')) {
         rc = EAI_NONAME;
     } else {
-        hosts_lookup(node, h.family, found, want_canon);
+        /* IPv6 with AI_V4MAPPED also takes IPv4 answers, as mapped
+         * addresses: when there is no IPv6 one, or always with AI_ALL. */
+        bool mapped = h.family == AF_INET6 && (h.flags & AI_V4MAPPED);
+        int family = mapped ? AF_UNSPEC : h.family;
+        hosts_lookup(node, family, found, want_canon);
         if (found->count == 0 && is_localhost(node)) {
-            if (family_wanted(h.family, AF_INET)) {
+            if (family_wanted(family, AF_INET)) {
                 in_addr_t v4 = htonl(INADDR_LOOPBACK);
                 addrs_add(found, AF_INET, &v4);
             }
-            if (family_wanted(h.family, AF_INET6)) addrs_add(found, AF_INET6, &in6addr_loopback);
+            if (family_wanted(family, AF_INET6)) addrs_add(found, AF_INET6, &in6addr_loopback);
             if (want_canon && !canon) canon = strdup(node);
         }
-        if (found->count == 0) rc = dns_lookup(node, h.family, found, want_canon);
+        if (found->count == 0) rc = dns_lookup(node, family, found, want_canon);
+        if (mapped) map_v4(found, (h.flags & AI_ALL) != 0);
     }
     if (!rc && found->count == 0) rc = EAI_NONAME;
     if (rc) {

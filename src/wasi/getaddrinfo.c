@@ -53,6 +53,12 @@ enum {
     WASI_EAI_SERVICE, WASI_EAI_SOCKTYPE, WASI_EAI_SYSTEM,
 };
 
+/* One node of the guest's result chain, as checked: the node, its
+ * sockaddr, sa_data and its capacity, the canonname buffer and its. */
+typedef struct gai_node {
+    uint64_t at, sa, data, cap, cname, ccap;
+} gai_node;
+
 static int32_t wasi_eai(int eai) {
     switch (eai) {
     case EAI_ADDRFAMILY: return WASI_EAI_ADDRFAMILY;
@@ -88,7 +94,9 @@ static int32_t guest_string(const wasi_mem *m, uint64_t ptr, uint64_t len, char 
 
 static bool is_numeric_host(const char *node) {
     uint8_t bin[16];
-    return inet_pton(AF_INET, node, bin) == 1 || inet_pton(AF_INET6, node, bin) == 1;
+    struct in_addr in;
+    return (!strpbrk(node, " \t\r\n") && inet_aton(node, &in) != 0) ||
+           inet_pton(AF_INET6, node, bin) == 1;
 }
 
 int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
@@ -143,24 +151,31 @@ int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
     if (hflags & WASI_AI_ADDRCONFIG) h.flags |= AI_ADDRCONFIG;
 
     /* The nodes that can receive a result, each checked before anything
-     * is resolved: at most CHAIN_MAX (no lookup gives more results), and
-     * no node twice (a chain that loops back, as dispatchrun/net's Go
-     * library builds, ends where it loops). */
-    uint64_t nodes[CHAIN_MAX];
+     * is resolved and remembered as checked: the writes below use only
+     * these values, never one read again from guest memory (a guest
+     * buffer may overlap another's pointer, and writing one would change
+     * the other). At most CHAIN_MAX nodes (no lookup gives more results);
+     * the walk ends at a null ai_next and where the chain loops back (as
+     * dispatchrun/net's Go library builds it). */
+    gai_node nodes[CHAIN_MAX];
     size_t nnodes = 0;
     uint64_t at = wasi_load_u32(m, res_ptr);
-    while (nnodes < max && nnodes < CHAIN_MAX) {
+    while (nnodes < max && nnodes < CHAIN_MAX && (nnodes == 0 || at != 0)) {
         bool seen = false;
-        for (size_t k = 0; k < nnodes && !seen; k++) seen = nodes[k] == at;
+        for (size_t k = 0; k < nnodes && !seen; k++) seen = nodes[k].at == at;
         if (seen) break;
+        gai_node *g = &nodes[nnodes];
         if (!wasi_in_bounds(m, at, AI_SIZE)) return WASI_EFAULT;
-        uint64_t sa = wasi_load_u32(m, at + 12);
-        if (!wasi_in_bounds(m, sa, SA_SIZE)) return WASI_EFAULT;
-        if (!wasi_in_bounds(m, wasi_load_u32(m, sa + 8), wasi_load_u32(m, sa + 4)))
+        g->at = at;
+        g->sa = wasi_load_u32(m, at + 12);
+        if (!wasi_in_bounds(m, g->sa, SA_SIZE)) return WASI_EFAULT;
+        g->data = wasi_load_u32(m, g->sa + 8);
+        g->cap = wasi_load_u32(m, g->sa + 4);
+        g->cname = wasi_load_u32(m, at + 16);
+        g->ccap = wasi_load_u32(m, at + 20);
+        if (!wasi_in_bounds(m, g->data, g->cap) || !wasi_in_bounds(m, g->cname, g->ccap))
             return WASI_EFAULT;
-        if (!wasi_in_bounds(m, wasi_load_u32(m, at + 16), wasi_load_u32(m, at + 20)))
-            return WASI_EFAULT;
-        nodes[nnodes++] = at;
+        nnodes++;
         at = wasi_load_u32(m, at + 24);
     }
 
@@ -179,9 +194,7 @@ int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
     uint32_t written = 0;
     for (size_t i = 0; i < res.count && written < nnodes; i++) {
         const net_result *r = &res.items[i];
-        at = nodes[written];
-        uint64_t sa = wasi_load_u32(m, at + 12);
-        uint64_t data = wasi_load_u32(m, sa + 8), cap = wasi_load_u32(m, sa + 4);
+        const gai_node *g = &nodes[written];
         uint8_t bytes[26];
         uint32_t nbytes;
         memset(bytes, 0, sizeof bytes);
@@ -198,28 +211,27 @@ int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
             memcpy(bytes + 22, &in6->sin6_scope_id, 4);
             nbytes = 26;
         }
-        if (cap < nbytes) continue; /* does not fit what the guest gave */
+        if (g->cap < nbytes) continue; /* does not fit what the guest gave */
         uint8_t wfamily = r->family == AF_INET ? WASI_AF_INET4 : WASI_AF_INET6;
-        wasi_store_u16(m, at, (uint16_t)hflags);
-        m->base[at + 2] = wfamily;
-        m->base[at + 3] = r->socktype == SOCK_DGRAM ? WASI_SOCK_DGRAM : WASI_SOCK_STREAM;
-        m->base[at + 4] = r->protocol == IPPROTO_UDP ? WASI_PROTO_UDP : WASI_PROTO_TCP;
-        wasi_store_u32(m, at + 8, (uint32_t)r->addrlen);
-        m->base[sa] = wfamily;
-        memcpy(m->base + data, bytes, nbytes);
-        wasi_store_u32(m, sa + 4, nbytes);
-        /* The canonical name on the first result only, cut to its buffer
-         * (with its NUL when there is room for it). */
-        uint64_t cname = wasi_load_u32(m, at + 16), ccap = wasi_load_u32(m, at + 20);
+        wasi_store_u16(m, g->at, (uint16_t)hflags);
+        m->base[g->at + 2] = wfamily;
+        m->base[g->at + 3] = r->socktype == SOCK_DGRAM ? WASI_SOCK_DGRAM : WASI_SOCK_STREAM;
+        m->base[g->at + 4] = r->protocol == IPPROTO_UDP ? WASI_PROTO_UDP : WASI_PROTO_TCP;
+        wasi_store_u32(m, g->at + 8, (uint32_t)r->addrlen);
+        m->base[g->sa] = wfamily;
+        memcpy(m->base + g->data, bytes, nbytes);
+        wasi_store_u32(m, g->sa + 4, nbytes);
+        /* The canonical name with the first result written, cut to its
+         * buffer (with its NUL when there is room for it). */
         uint32_t clen = 0;
-        if (written == 0 && res.canonname && ccap > 0) {
+        if (written == 0 && res.canonname && g->ccap > 0) {
             size_t n = strlen(res.canonname);
-            if (n > ccap) n = (size_t)ccap;
-            memcpy(m->base + cname, res.canonname, n);
-            if (n < ccap) m->base[cname + n] = 0;
+            if (n > g->ccap) n = (size_t)g->ccap;
+            memcpy(m->base + g->cname, res.canonname, n);
+            if (n < g->ccap) m->base[g->cname + n] = 0;
             clen = (uint32_t)n;
         }
-        wasi_store_u32(m, at + 20, clen);
+        wasi_store_u32(m, g->at + 20, clen);
         written++;
     }
     net_results_free(&res);

@@ -173,15 +173,16 @@ int32_t wasi_poll_oneoff(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
                 short re = pfds[s->pollidx].revents;
                 if (!re) continue;
                 uint16_t flags = (re & POLLHUP) ? WASI_EVENT_FD_HANGUP : 0;
-                bool sock = s->ftype == WASI_FILETYPE_SOCKET_STREAM ||
-                            s->ftype == WASI_FILETYPE_SOCKET_DGRAM;
                 if (re & POLLNVAL) {
                     s->error = WASI_EBADF;
                 } else if ((re & POLLERR) && !(re & (POLLIN | POLLOUT))) {
-                    /* A socket's error (a refused connect) is read with
-                     * SO_ERROR or the next recv: the socket is ready. */
-                    if (sock) flags |= WASI_EVENT_FD_HANGUP;
-                    else s->error = WASI_EIO;
+                    /* A socket's error is read with SO_ERROR or the next
+                     * recv: the socket is ready. A stream's (a refused
+                     * connect) ends it; a datagram socket's (an ICMP
+                     * error) does not, and a hang-up would make mio drop
+                     * a socket that still works. */
+                    if (s->ftype == WASI_FILETYPE_SOCKET_STREAM) flags |= WASI_EVENT_FD_HANGUP;
+                    else if (s->ftype != WASI_FILETYPE_SOCKET_DGRAM) s->error = WASI_EIO;
                 }
                 uint64_t nbytes = s->type == WASI_EVENTTYPE_FD_READ ? wasi_readable(s) : 0;
                 wasi_store_event(m, at, s, nbytes, flags);

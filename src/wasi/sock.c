@@ -221,6 +221,24 @@ int32_t wasi_net_check(wb_wasi *w, unsigned op, const struct sockaddr *sa) {
     return WASI_EACCES;
 }
 
+/* An IPv6 socket bound to "::" receives IPv4 too (dual stack) unless it
+ * is IPV6_V6ONLY. Under rules that takes a bind grant for 0.0.0.0 as
+ * well; without one the socket is made IPv6-only, so a grant for [::]
+ * never opens IPv4. */
+static void wasi_dual_stack_check(wb_wasi *w, int host, const struct sockaddr *sa) {
+    if (w->net.inherit || sa->sa_family != AF_INET6) return;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    if (!IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) return;
+    struct sockaddr_in v4;
+    memset(&v4, 0, sizeof v4);
+    v4.sin_family = AF_INET;
+    v4.sin_port = in6->sin6_port;
+    v4.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (net_policy_allows(&w->net, WB_NET_BIND, (const struct sockaddr *)&v4)) return;
+    int one = 1;
+    setsockopt(host, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+}
+
 /* sock_bind / sock_connect: (fd, addr_ptr, port). */
 static int32_t wasi_sock_bind_or_connect(wb_wasi *w, const wasi_mem *m, const wb_val *a,
                                          unsigned op) {
@@ -236,6 +254,7 @@ static int32_t wasi_sock_bind_or_connect(wb_wasi *w, const wasi_mem *m, const wb
     if (err) return err;
     int r;
     if (op == WB_NET_BIND) {
+        wasi_dual_stack_check(w, f->host, (const struct sockaddr *)&ss);
         r = bind(f->host, (const struct sockaddr *)&ss, len);
     } else {
         /* A connect cut by a signal goes on in the background; asking
@@ -270,6 +289,7 @@ int32_t wasi_sock_listen_fn(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
     if (unbound) {
         err = wasi_net_check(w, WB_NET_BIND, (const struct sockaddr *)&ss);
         if (err) return err;
+        wasi_dual_stack_check(w, f->host, (const struct sockaddr *)&ss);
     }
     if (backlog < 0 || backlog > 4096) backlog = 4096;
     if (listen(f->host, backlog) != 0) return wasi_errno_from_host(errno);
@@ -284,7 +304,11 @@ static int32_t wasi_accept(wb_wasi *w, const wasi_mem *m, uint64_t fd, uint32_t 
     wasi_fd *f = wasi_sock_get(w, fd, WASI_RIGHT_SOCK_ACCEPT, &err);
     if (!f) return err;
     if (!wasi_in_bounds(m, ptr, 4)) return WASI_EFAULT;
-    if (flags & ~WASI_FDFLAG_NONBLOCK) return WASI_EINVAL;
+    /* Any fdflags are taken, as WasmEdge does; only NONBLOCK means
+     * something for a socket. */
+    if (flags & ~(WASI_FDFLAG_APPEND | WASI_FDFLAG_DSYNC | WASI_FDFLAG_NONBLOCK |
+                  WASI_FDFLAG_RSYNC | WASI_FDFLAG_SYNC))
+        return WASI_EINVAL;
     int host;
     do {
         host = accept4(f->host, NULL, NULL,

@@ -649,6 +649,17 @@ static void getaddrinfo_checks(bool lookups) {
     EXPECT("getaddrinfo with a bad node pointer: FAULT",
            sock_getaddrinfo(BAD, 10, "80", 3, &(waddrinfo){0}, &(waddrinfo *){c.ai}, 4, &n),
            E_FAULT);
+    /* A chain that ends (null ai_next) before max: nothing past it. */
+    chain_init(&c, 26, 16);
+    c.ai[0].next = NULL;
+    check(gai("127.0.0.1", "53", AF4, 0, 0, &c, 4, &n) == 0 && n == 1 && c.data[1][0] == 0x5A,
+          "a chain shorter than max: filled up to its end", "n %u", n);
+    chain_init(&c, 26, 16);
+    EXPECT("an empty host name: AINONAME", gai("", "80", 0, 0, 0, &c, 4, &n), EAI_NONAME);
+    chain_init(&c, 26, 16);
+    check(gai("127.1", "80", AF4, STREAM, 0, &c, 4, &n) == 0 && n == 1 &&
+              memcmp(c.data[0] + 2, LOOP4, 4) == 0,
+          "127.1 is numeric (inet_aton's forms), no lookup needed", "n %u", n);
     /* A chain whose nodes point at themselves (dispatchrun/net builds
      * one): filled once, not over and over. */
     chain_init(&c, 26, 16);
@@ -701,6 +712,19 @@ static void getaddrinfo_checks(bool lookups) {
     check(gai("svc.wasmbox.test", "80", 0, STREAM, 0, &c, 4, &n) == 0 && n == 2 &&
               c.sa[0].family == AF4 && c.sa[1].family == AF6,
           "both families: IPv4 first", "n %u", n);
+    chain_init(&c, 26, 16);
+    check(gai("hosts-only.test", "80", AF6, STREAM, 0x10, &c, 4, &n) == 0 && n == 1 &&
+              c.sa[0].family == AF6 && c.data[0][16] == 0xFF && c.data[0][17] == 0xFF &&
+              c.data[0][18] == 127 && c.data[0][21] == 7,
+          "IPv6 with AI_V4MAPPED of an IPv4-only name: ::ffff:127.0.0.7", "n %u", n);
+    chain_init(&c, 26, 16);
+    check(gai("svc.wasmbox.test", "80", AF6, STREAM, 0x10, &c, 4, &n) == 0 && n == 1 &&
+              c.data[0][21] == 9 && c.data[0][16] == 0,
+          "AI_V4MAPPED when there is an IPv6 answer: only that one", "n %u", n);
+    chain_init(&c, 26, 16);
+    check(gai("svc.wasmbox.test", "80", AF6, STREAM, 0x10 | 0x20, &c, 4, &n) == 0 && n == 2 &&
+              c.sa[1].family == AF6 && c.data[1][16] == 0xFF && c.data[1][21] == 9,
+          "AI_V4MAPPED | AI_ALL: the IPv6 answer and the mapped IPv4 one", "n %u", n);
     EXPECT("a name DNS does not know: AINONAME",
            gai("nothing.wasmbox.test", "80", AF4, 0, 0, &c, 4, &n), EAI_NONAME);
 }
@@ -728,6 +752,9 @@ static void policy(u32 port) {
     u32 m6 = open_sock(AF6, STREAM);
     EXPECT("policy: connect to [::ffff:127.0.0.1]:PORT is matched as IPv4",
            sock_connect(m6, &mapped, (i32)port), 0);
+    u32 z = open_sock(AF4, STREAM);
+    EXPECT("policy: connect to 0.0.0.0:PORT is matched as 127.0.0.1:PORT (where it goes)",
+           sock_connect(z, &any, (i32)port), 0);
     u32 u = open_sock(AF4, DGRAM);
     __wasi_ciovec_t d = {(const uint8_t *)"x", 1};
     u32 sent;
@@ -738,6 +765,18 @@ static void policy(u32 port) {
     u32 s1 = 0, s2 = 0;
     check(sock_accept3(l, 0, &s1) == 0 && sock_accept3(l, 0, &s2) == 0,
           "policy: the listener accepts both allowed connections", "");
+    /* A grant for [::] alone: the socket is made IPv6-only, so IPv4 (to
+     * 127.0.0.3, which the connect rules allow) does not reach it. */
+    uint8_t any6[16] = {0};
+    addr a6 = {any6, 16};
+    u32 l6 = open_sock(AF6, STREAM);
+    check(sock_bind(l6, &a6, 0) == 0 && sock_listen(l6, 4) == 0, "policy: bind to [::] (granted)",
+          "");
+    uint8_t three[4] = {127, 0, 0, 3};
+    addr a3 = {three, 4};
+    u32 v4c = open_sock(AF4, STREAM);
+    EXPECT("policy: IPv4 does not reach a [::] listener without an IPv4 grant",
+           sock_connect(v4c, &a3, (i32)local_port(l6)), E_CONNREFUSED);
 }
 
 int main(int argc, char **argv) {

@@ -68,7 +68,8 @@ for try in $(seq 1 20); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
 done
 run_guest "--net-allow policy" run --net-allow "bind:127.0.0.1:$port" \
-    --net-allow "connect:127.0.0.1/32:$port" "$WORK/abi.wasm" policy "$port"
+    --net-allow "connect:127.0.0.1/32:$port" --net-allow "bind:[::]/128" \
+    --net-allow connect:127.0.0.3 "$WORK/abi.wasm" policy "$port"
 expect_match_err "a refused bind names the address" \
     "^wasmbox: network: bind to 127\.0\.0\.1:$((port + 1)) refused: no --net-allow rule grants it$"
 expect_match_err "a refused connect names the address" \
@@ -145,6 +146,38 @@ EOF
     else
         fail "every ABI function in the namespace: status $RC, [$line]; stderr: $ERR"
     fi
+fi
+
+# --- a getaddrinfo chain whose buffers overlap its own pointers -----------
+# sa_data lies over the node's canonname pointer and length: the host must
+# write through what it checked, not through what it just wrote.
+cat >"$WORK/overlap.wat" <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "sock_getaddrinfo"
+    (func $gai (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory 1)
+  (data (i32.const 512) "16.0.0.0\00")
+  (data (i32.const 600) "255\00")
+  (func (export "_start")
+    (i32.store (i32.const 1036) (i32.const 2048))  ;; node @1024: ai_addr
+    (i32.store (i32.const 1040) (i32.const 256))   ;; ai_canonname
+    (i32.store (i32.const 1044) (i32.const 0))     ;; ai_canonname_len
+    (i32.store (i32.const 2052) (i32.const 14))    ;; sockaddr @2048: sa_data_len
+    (i32.store (i32.const 2056) (i32.const 1042))  ;; sa_data = node + 18
+    (i32.store16 (i32.const 3072) (i32.const 2))   ;; hints: AI_CANONNAME
+    (i32.store8 (i32.const 3074) (i32.const 1))    ;; INET4
+    (i32.store8 (i32.const 3075) (i32.const 2))    ;; STREAM
+    (i32.store (i32.const 4000) (i32.const 1024))
+    (call $exit (call $gai (i32.const 512) (i32.const 9) (i32.const 600) (i32.const 4)
+                           (i32.const 3072) (i32.const 4000) (i32.const 1) (i32.const 4004)))))
+EOF
+wat2wasm "$WORK/overlap.wat" -o "$WORK/overlap.wasm"
+wb run "$WORK/overlap.wasm"
+if crashed; then
+    fail "getaddrinfo into overlapping buffers crashed the host (status $RC): $ERR"
+else
+    expect_status "getaddrinfo into overlapping buffers: answered, no host crash" 0
 fi
 
 # --- linking by name and type ---------------------------------------------
