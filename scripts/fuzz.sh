@@ -1,8 +1,11 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] - builds the libFuzzer target with clang-14, ASan and
-# UBSan in build-fuzz/, seeds it with every module of the (non-SIMD) spec
-# tests and fuzzes for SECONDS (default 60). Exits non-zero on a crash; the
-# crashing input is left in build-fuzz/ as crash-*, leak-*, timeout-* or oom-*.
+# fuzz.sh [SECONDS] - builds the libFuzzer targets with clang-14, ASan and
+# UBSan in build-fuzz/, seeds the module target with every module of the
+# (non-SIMD) spec tests and fuzzes it for SECONDS (default 60), then the
+# socket-ABI target (tests/fuzz/fuzz_sockabi.c, seeded by
+# sockabi_seeds.py) for a third of that (10 s at least). Exits non-zero on
+# a crash; the crashing input is left in build-fuzz/ as crash-*, leak-*,
+# timeout-* or oom-*.
 set -eu
 
 secs=${1:-60}
@@ -18,7 +21,7 @@ spec=$root/../shared/testsuite/spec
 # re-run switch an old build dir over instead of silently keeping gcc.
 CC=clang-14 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang-14 \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWB_FUZZ=ON -DWB_SANITIZE=ON >/dev/null
-cmake --build "$build" --target wb-fuzz-module -j2
+cmake --build "$build" --target wb-fuzz-module wb-fuzz-sockabi -j2
 
 # Seed corpus: the spec modules are small, varied and hit every section and
 # opcode, including the deliberately malformed and invalid ones.
@@ -52,3 +55,22 @@ if [ "$status" -ne 0 ]; then
 fi
 grep '^Done ' "$log" | tail -n 1
 echo "fuzz: ${runs:-?} executions in $secs s, no crash (log: $log)"
+
+# The socket ABI's host side: real sockets on 127.0.0.1 only, no DNS.
+sock_secs=$((secs / 3))
+[ "$sock_secs" -ge 10 ] || sock_secs=10
+sock_seed=$build/sockabi-seed
+sock_corpus=$build/sockabi-corpus
+mkdir -p "$sock_corpus"
+python3 "$root/tests/fuzz/sockabi_seeds.py" "$sock_seed"
+log=$build/fuzz-sockabi.log
+status=0
+"$build/tests/fuzz/wb-fuzz-sockabi" -max_total_time="$sock_secs" -rss_limit_mb=4096 \
+  -timeout=10 -artifact_prefix="$build/" "$sock_corpus" "$sock_seed" >"$log" 2>&1 || status=$?
+runs=$(sed -n 's/^Done \([0-9]*\) runs in .*/\1/p' "$log" | tail -n 1)
+if [ "$status" -ne 0 ]; then
+  tail -n 60 "$log"
+  echo "fuzz: the socket ABI target FAILED (exit status $status); full log in $log" >&2
+  exit 1
+fi
+echo "fuzz: socket ABI: ${runs:-?} executions in $sock_secs s, no crash (log: $log)"
