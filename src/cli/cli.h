@@ -21,6 +21,8 @@
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE 2
 #define CLI_EXIT_TRAP 134
+/* `run --timeout`: the module ran out of time (as timeout(1) exits). */
+#define CLI_EXIT_TIMEOUT 124
 
 /* The verbs (one file each). */
 int cli_run(int argc, char **argv);
@@ -47,6 +49,20 @@ extern bool cli_runtime_globals;
 /* For verbs taking exactly one container id (and --help): the id, or
  * NULL after printing a usage error (or the help). */
 const char *cli_single_id(int argc, char **argv);
+
+/* Limits of `run` (limits.c). Counts in decimal up to max; sizes in bytes
+ * with an optional K/M/G (KiB/MiB/GiB) suffix; durations with ns, us,
+ * ms, s (the default), m or h. False when the text is not one. */
+bool cli_parse_count(const char *s, uint64_t max, uint64_t *out);
+bool cli_parse_bytes(const char *s, uint64_t *out);
+bool cli_parse_duration(const char *s, uint64_t *ns);
+/* The --timeout watchdog: after ns it interrupts the store, and ends the
+ * process (CLI_EXIT_TIMEOUT) 200 ms later if the guest has not
+ * stopped. spec is the option's text, for the message. */
+typedef struct cli_watchdog cli_watchdog;
+cli_watchdog *cli_watchdog_start(wb_store *store, uint64_t ns, const char *spec);
+/* Stops it; true when the time had run out. NULL is allowed. */
+bool cli_watchdog_stop(cli_watchdog *w);
 
 /* Prints the help of one verb (from the table in main.c) to stdout. */
 void cli_verb_help(const char *verb);

@@ -26,6 +26,12 @@ typedef struct cli_run_opts {
     int nlisten;
     wb_wasi_listen *listen; /* --tcplisten, addresses borrowed from argv */
     wb_wasi_net net;        /* --inherit-network, --allow-ip-name-lookup */
+    uint64_t fuel;          /* --fuel (0: unlimited) */
+    uint64_t timeout_ns;    /* --timeout (0: none) */
+    const char *timeout;    /* its text, for messages */
+    uint64_t max_memory;    /* --max-memory in bytes (0: the engine's cap) */
+    uint64_t max_stack;     /* --max-stack: call depth (0: the default) */
+    uint64_t max_table;     /* --max-table-elements (0: the default) */
     int nrules;
     wb_net_rule *rules;     /* --net-allow (two per "*" rule) */
     const char *file;
@@ -48,9 +54,11 @@ typedef struct cli_run_state {
     wb_linker *linker;
     wb_wasi *wasi;
     wb_instance *instance;
+    cli_watchdog *watchdog; /* --timeout */
 } cli_run_state;
 
 static void cli_run_cleanup(cli_run_state *s) {
+    cli_watchdog_stop(s->watchdog);
     if (s->linker) wb_linker_delete(s->linker);
     if (s->store) wb_store_delete(s->store);
     wb_wasi_delete(s->wasi);
@@ -185,7 +193,12 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
                            (name_len == 5 && strncmp(name, "--dir", 5) == 0) ||
                            (name_len == 7 && strncmp(name, "--argv0", 7) == 0) ||
                            (name_len == 11 && strncmp(name, "--tcplisten", 11) == 0) ||
-                           (name_len == 11 && strncmp(name, "--net-allow", 11) == 0);
+                           (name_len == 11 && strncmp(name, "--net-allow", 11) == 0) ||
+                           (name_len == 6 && strncmp(name, "--fuel", 6) == 0) ||
+                           (name_len == 9 && strncmp(name, "--timeout", 9) == 0) ||
+                           (name_len == 12 && strncmp(name, "--max-memory", 12) == 0) ||
+                           (name_len == 11 && strncmp(name, "--max-stack", 11) == 0) ||
+                           (name_len == 20 && strncmp(name, "--max-table-elements", 20) == 0);
         if (!takes_value) {
             cli_error("run: unknown option '%s' (see 'wasmbox help run')", a);
             return CLI_EXIT_USAGE;
@@ -209,6 +222,34 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
             if (!cli_add_dir(o, value)) return CLI_EXIT_USAGE;
         } else if (strncmp(name, "--argv0", 7) == 0) {
             o->argv0 = value;
+        } else if (name_len == 6 && strncmp(name, "--fuel", 6) == 0) {
+            if (!cli_parse_count(value, UINT64_MAX, &o->fuel) || o->fuel == 0) {
+                cli_error("run: --fuel needs a positive number of units, got '%s'", value);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (name_len == 9 && strncmp(name, "--timeout", 9) == 0) {
+            if (!cli_parse_duration(value, &o->timeout_ns)) {
+                cli_error("run: --timeout needs a duration such as 500ms, 2s or 1m, got '%s'",
+                          value);
+                return CLI_EXIT_USAGE;
+            }
+            o->timeout = value;
+        } else if (name_len == 12 && strncmp(name, "--max-memory", 12) == 0) {
+            if (!cli_parse_bytes(value, &o->max_memory) || o->max_memory == 0) {
+                cli_error("run: --max-memory needs a size such as 64MiB or 1G, got '%s'", value);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (name_len == 11 && strncmp(name, "--max-stack", 11) == 0) {
+            if (!cli_parse_count(value, UINT32_MAX, &o->max_stack) || o->max_stack == 0) {
+                cli_error("run: --max-stack needs a call depth (a positive number), got '%s'",
+                          value);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (name_len == 20 && strncmp(name, "--max-table-elements", 20) == 0) {
+            if (!cli_parse_count(value, UINT32_MAX, &o->max_table)) {
+                cli_error("run: --max-table-elements needs a number, got '%s'", value);
+                return CLI_EXIT_USAGE;
+            }
         } else if (strncmp(name, "--net-allow", 11) == 0) {
             wb_error err;
             int n = wb_net_rule_parse(value, o->rules + o->nrules, &err);
@@ -245,6 +286,16 @@ static int cli_outcome(const cli_run_opts *o, wb_status st, wb_error *err) {
     if (st == WB_ERR_TRAP) {
         char buf[512];
         cli_error("%s", wb_error_format(err, buf, sizeof buf));
+        /* Name the limit that was hit. */
+        if (err->trap == WB_TRAP_INTERRUPTED && o->timeout) {
+            cli_error("timeout: the module ran longer than --timeout %s", o->timeout);
+            return CLI_EXIT_TIMEOUT;
+        }
+        if (err->trap == WB_TRAP_OUT_OF_FUEL && o->fuel)
+            cli_error("the --fuel limit of %llu units was used up", (unsigned long long)o->fuel);
+        if (err->trap == WB_TRAP_STACK_EXHAUSTED && o->max_stack)
+            cli_error("the call depth limit --max-stack %llu was reached",
+                      (unsigned long long)o->max_stack);
         return CLI_EXIT_TRAP;
     }
     cli_error_wb(o->file, err);
@@ -413,7 +464,17 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
     if (!cli_read_file(o->file, &s->bytes, &s->len)) return CLI_EXIT_FAILURE;
     wb_error err;
     wb_error_clear(&err);
-    if (wb_engine_new(NULL, &s->engine, &err) != WB_OK) {
+    wb_config ecfg;
+    wb_config_default(&ecfg);
+    if (o->max_memory) {
+        /* Whole pages: a cap below one page allows none. */
+        uint64_t pages = o->max_memory / 65536;
+        if (pages < ecfg.max_memory_pages) ecfg.max_memory_pages = (uint32_t)pages;
+    }
+    if (o->max_stack) ecfg.max_call_depth = (uint32_t)o->max_stack;
+    if (o->max_table && o->max_table < ecfg.max_table_elems)
+        ecfg.max_table_elems = (uint32_t)o->max_table;
+    if (wb_engine_new(&ecfg, &s->engine, &err) != WB_OK) {
         cli_error_wb("engine", &err);
         return CLI_EXIT_FAILURE;
     }
@@ -474,6 +535,12 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
         return CLI_EXIT_FAILURE;
     }
 
+    if (o->fuel) wb_store_set_fuel(s->store, o->fuel);
+    /* The clock starts before the start function, which is guest code. */
+    if (o->timeout_ns && !(s->watchdog = cli_watchdog_start(s->store, o->timeout_ns, o->timeout))) {
+        cli_error("run: cannot start the --timeout watchdog");
+        return CLI_EXIT_FAILURE;
+    }
     /* Instantiation runs the module's start function, which may trap or
      * exit like any other guest code. */
     fflush(stdout);
@@ -519,6 +586,9 @@ int cli_run(int argc, char **argv) {
     memset(&state, 0, sizeof state);
     rc = cli_load(&opts, &state);
     if (rc < 0) rc = opts.invoke ? cli_invoke(&opts, &state) : cli_run_start(&opts, &state);
+    /* The guest is done: the watchdog may not fire now. */
+    cli_watchdog_stop(state.watchdog);
+    state.watchdog = NULL;
 #ifndef WB_SANITIZE_BUILD
     /* All that is left belongs to this process, and the kernel frees it
      * faster than teardown would (the linear memory's 8 GiB reservation,
