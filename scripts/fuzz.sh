@@ -42,35 +42,28 @@ for wast in "$spec"/*.wast; do
 done
 echo "seed corpus: $(ls "$seed" | wc -l) modules in $seed"
 
-log=$build/fuzz.log
-status=0
-"$build/tests/fuzz/wb-fuzz-module" -max_total_time="$secs" -rss_limit_mb=4096 \
-  -timeout=10 -artifact_prefix="$build/" "$corpus" "$seed" >"$log" 2>&1 || status=$?
+# fuzz NAME TARGET SECONDS CORPUS SEED LOG: runs one libFuzzer target;
+# on a crash prints the log's end and exits 1.
+fuzz() {
+  name=$1 target=$2 t=$3 corp=$4 seeds=$5 log=$6
+  status=0
+  "$build/tests/fuzz/$target" -max_total_time="$t" -rss_limit_mb=4096 \
+    -timeout=10 -artifact_prefix="$build/" "$corp" "$seeds" >"$log" 2>&1 || status=$?
+  runs=$(sed -n 's/^Done \([0-9]*\) runs in .*/\1/p' "$log" | tail -n 1)
+  if [ "$status" -ne 0 ]; then
+    tail -n 60 "$log"
+    echo "fuzz: $name FAILED (exit status $status); full log in $log" >&2
+    exit 1
+  fi
+  echo "fuzz: $name: ${runs:-?} executions in $t s, no crash (log: $log)"
+}
 
-runs=$(sed -n 's/^Done \([0-9]*\) runs in .*/\1/p' "$log" | tail -n 1)
-if [ "$status" -ne 0 ]; then
-  tail -n 60 "$log"
-  echo "fuzz: FAILED (exit status $status); full log in $log" >&2
-  exit 1
-fi
-grep '^Done ' "$log" | tail -n 1
-echo "fuzz: ${runs:-?} executions in $secs s, no crash (log: $log)"
+fuzz modules wb-fuzz-module "$secs" "$corpus" "$seed" "$build/fuzz.log"
 
 # The socket ABI's host side: real sockets on 127.0.0.1 only, no DNS.
 sock_secs=$((secs / 3))
 [ "$sock_secs" -ge 10 ] || sock_secs=10
-sock_seed=$build/sockabi-seed
-sock_corpus=$build/sockabi-corpus
-mkdir -p "$sock_corpus"
-python3 "$root/tests/fuzz/sockabi_seeds.py" "$sock_seed"
-log=$build/fuzz-sockabi.log
-status=0
-"$build/tests/fuzz/wb-fuzz-sockabi" -max_total_time="$sock_secs" -rss_limit_mb=4096 \
-  -timeout=10 -artifact_prefix="$build/" "$sock_corpus" "$sock_seed" >"$log" 2>&1 || status=$?
-runs=$(sed -n 's/^Done \([0-9]*\) runs in .*/\1/p' "$log" | tail -n 1)
-if [ "$status" -ne 0 ]; then
-  tail -n 60 "$log"
-  echo "fuzz: the socket ABI target FAILED (exit status $status); full log in $log" >&2
-  exit 1
-fi
-echo "fuzz: socket ABI: ${runs:-?} executions in $sock_secs s, no crash (log: $log)"
+mkdir -p "$build/sockabi-corpus"
+python3 "$root/tests/fuzz/sockabi_seeds.py" "$build/sockabi-seed"
+fuzz "socket ABI" wb-fuzz-sockabi "$sock_secs" "$build/sockabi-corpus" "$build/sockabi-seed" \
+  "$build/fuzz-sockabi.log"
