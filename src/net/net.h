@@ -1,6 +1,7 @@
 /*
  * net.h - the host side of guest networking (internal).
  *
+ *   addr.c     host socket addresses taken apart and put together
  *   policy.c   which binds, connects and name lookups a guest may make
  *              (wb_wasi_net), and the one-line reports of refusals
  *   resolve.c  name resolution that works in a static binary inside a
@@ -46,6 +47,19 @@ void net_policy_report(net_policy *p, const char *what, const struct sockaddr *s
                        const char *why);
 #define NET_REPORT_MAX 20
 
+/* ---------------------------------------------------------- addresses */
+
+/* The family (AF_INET or AF_INET6), the address bytes (4 or 16, inside
+ * sa) and the port (host order) of sa; false for any other family. */
+bool net_addr_split(const struct sockaddr *sa, int *family, const uint8_t **ip, size_t *iplen,
+                    uint16_t *port);
+/* Fills ss from a family, its 4 or 16 address bytes and a port (host
+ * order); returns the address's length. */
+socklen_t net_addr_make(int family, const uint8_t *ip, uint16_t port, struct sockaddr_storage *ss);
+/* ::ffff:a.b.c.d from a.b.c.d. */
+void net_v4_mapped(const uint8_t v4[4], uint8_t out[16]);
+/* The IPv4 address inside an IPv4-mapped IPv6 one, or NULL. */
+const uint8_t *net_v4_unmapped(const uint8_t v6[16]);
 /* Formats "1.2.3.4:80" or "[::1]:80". */
 void net_format_addr(const struct sockaddr *sa, char *buf, size_t size);
 
@@ -81,6 +95,9 @@ typedef struct net_results {
 int net_resolve(const char *node, const char *service, const net_hints *hints,
                 net_results *out);
 void net_results_free(net_results *r);
+/* A numeric address: IPv4 in any form inet_aton takes ("127.1" too, with
+ * nothing after it), or IPv6. */
+bool net_is_numeric(const char *node);
 /* The port of a service: a number, or a name from the services file or
  * the built-in list of common ones; -1 when unknown. */
 int net_service_port(const char *service, int socktype);

@@ -45,26 +45,13 @@ bool net_policy_any(const net_policy *p) { return p->inherit || p->nrules > 0; }
 /* The address as (family 4 or 6, bytes, port), IPv4-mapped unwrapped. */
 static bool addr_parts(const struct sockaddr *sa, int *family, const uint8_t **ip,
                        uint16_t *port) {
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        *family = 4;
-        *ip = (const uint8_t *)&in->sin_addr;
-        *port = ntohs(in->sin_port);
-        return true;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        *port = ntohs(in6->sin6_port);
-        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-            *family = 4;
-            *ip = (const uint8_t *)&in6->sin6_addr + 12;
-        } else {
-            *family = 6;
-            *ip = (const uint8_t *)&in6->sin6_addr;
-        }
-        return true;
-    }
-    return false;
+    int af;
+    size_t len;
+    if (!net_addr_split(sa, &af, ip, &len, port)) return false;
+    const uint8_t *v4 = af == AF_INET6 ? net_v4_unmapped(*ip) : NULL;
+    if (v4) *ip = v4;
+    *family = af == AF_INET || v4 ? 4 : 6;
+    return true;
 }
 
 static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix) {
@@ -94,27 +81,6 @@ bool net_policy_allows(const net_policy *p, unsigned op, const struct sockaddr *
         if (prefix_match(ip, r->addr, r->prefix)) return true;
     }
     return false;
-}
-
-void net_format_addr(const struct sockaddr *sa, char *buf, size_t size) {
-    char ip[INET6_ADDRSTRLEN] = "?";
-    const void *bytes = NULL;
-    uint16_t port = 0;
-    if (sa->sa_family == AF_INET) {
-        bytes = &((const struct sockaddr_in *)sa)->sin_addr;
-        port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-    } else if (sa->sa_family == AF_INET6) {
-        bytes = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-    } else {
-        snprintf(buf, size, "(address family %d)", (int)sa->sa_family);
-        return;
-    }
-    inet_ntop(sa->sa_family, bytes, ip, sizeof ip);
-    if (sa->sa_family == AF_INET6)
-        snprintf(buf, size, "[%s]:%u", ip, (unsigned)port);
-    else
-        snprintf(buf, size, "%s:%u", ip, (unsigned)port);
 }
 
 void net_policy_report(net_policy *p, const char *what, const struct sockaddr *sa,

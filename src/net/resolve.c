@@ -5,7 +5,7 @@
  * time: a static wasmbox in a container built FROM scratch has none, so
  * it would fail for every name. This resolver needs no module:
  *
- *   1. numeric addresses (inet_pton);
+ *   1. numeric addresses (inet_aton's IPv4 forms, inet_pton's IPv6);
  *   2. the hosts file (/etc/hosts: Docker bind-mounts the container's);
  *   3. "localhost" and *.localhost are loopback (RFC 6761);
  *   4. DNS with libresolv's res_nsearch, which reads /etc/resolv.conf
@@ -245,6 +245,11 @@ static bool numeric_v4(const char *node, uint8_t out[4]) {
     return true;
 }
 
+bool net_is_numeric(const char *node) {
+    uint8_t bin[16];
+    return numeric_v4(node, bin) || inet_pton(AF_INET6, node, bin) == 1;
+}
+
 /* Keeps the IPv6 addresses and adds the IPv4 ones after them as
  * IPv4-mapped IPv6 ones: all of them with `all`, else only when there is
  * no IPv6 one. */
@@ -258,9 +263,8 @@ static void map_v4(addrs *a, bool all) {
     if (all || a->count == 0) {
         for (size_t i = 0; i < in->count; i++) {
             if (in->items[i].family != AF_INET) continue;
-            uint8_t mapped[16] = {0};
-            mapped[10] = mapped[11] = 0xFF;
-            memcpy(mapped + 12, in->items[i].ip, 4);
+            uint8_t mapped[16];
+            net_v4_mapped(in->items[i].ip, mapped);
             addrs_add(a, AF_INET6, mapped);
         }
     }
@@ -321,9 +325,8 @@ int net_resolve(const char *node, const char *service, const net_hints *hints,
     } else if (numeric_v4(node, bin)) {
         if (h.family == AF_INET6) {
             if (!(h.flags & AI_V4MAPPED)) rc = EAI_ADDRFAMILY;
-            uint8_t mapped[16] = {0};
-            mapped[10] = mapped[11] = 0xFF;
-            memcpy(mapped + 12, bin, 4);
+            uint8_t mapped[16];
+            net_v4_mapped(bin, mapped);
             if (!rc) addrs_add(found, AF_INET6, mapped);
         } else {
             addrs_add(found, AF_INET, bin);
@@ -385,19 +388,7 @@ int net_resolve(const char *node, const char *service, const net_hints *hints,
                 r->family = a->family;
                 r->socktype = types[t][0];
                 r->protocol = types[t][1];
-                if (a->family == AF_INET) {
-                    struct sockaddr_in *in = (struct sockaddr_in *)&r->addr;
-                    in->sin_family = AF_INET;
-                    in->sin_port = htons((uint16_t)port);
-                    memcpy(&in->sin_addr, a->ip, 4);
-                    r->addrlen = sizeof *in;
-                } else {
-                    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&r->addr;
-                    in6->sin6_family = AF_INET6;
-                    in6->sin6_port = htons((uint16_t)port);
-                    memcpy(&in6->sin6_addr, a->ip, 16);
-                    r->addrlen = sizeof *in6;
-                }
+                r->addrlen = net_addr_make(a->family, a->ip, (uint16_t)port, &r->addr);
             }
         }
     }

@@ -20,7 +20,6 @@
  * Names are looked up only with the policy's name_lookup; without it,
  * numeric hosts still resolve (nothing is asked of the outside).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -90,13 +89,6 @@ static int32_t guest_string(const wasi_mem *m, uint64_t ptr, uint64_t len, char 
     out[n] = '\0';
     *res = out;
     return WASI_ESUCCESS;
-}
-
-static bool is_numeric_host(const char *node) {
-    uint8_t bin[16];
-    struct in_addr in;
-    return (!strpbrk(node, " \t\r\n") && inet_aton(node, &in) != 0) ||
-           inet_pton(AF_INET6, node, bin) == 1;
 }
 
 int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
@@ -180,7 +172,7 @@ int32_t wasi_sock_getaddrinfo(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
     }
 
     if (node && *node && !w->net.name_lookup && !(hflags & WASI_AI_NUMERICHOST) &&
-        !is_numeric_host(node)) {
+        !net_is_numeric(node)) {
         char what[NODE_MAX + 32];
         snprintf(what, sizeof what, "name lookup of '%s'", node);
         net_policy_report(&w->net, what, NULL,

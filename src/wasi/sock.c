@@ -121,6 +121,7 @@ static int32_t wasi_sock_add(wb_wasi *w, const wasi_mem *m, int host, uint8_t ty
         close(host);
         return (int32_t)-n;
     }
+    w->fds[n].sock_family = wasi_sock_family(host);
     wasi_store_u32(m, ptr, (uint32_t)n);
     return WASI_ESUCCESS;
 }
@@ -156,6 +157,13 @@ int32_t wasi_sock_open(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
 
 /* ------------------------------------------------------- addresses in */
 
+int32_t wasi_addr_buf(const wasi_mem *m, uint64_t addr_ptr, uint64_t *buf, uint64_t *len) {
+    if (!wasi_in_bounds(m, addr_ptr, 8)) return WASI_EFAULT;
+    *buf = wasi_load_u32(m, addr_ptr);
+    *len = wasi_load_u32(m, addr_ptr + 4);
+    return wasi_in_bounds(m, *buf, *len) ? WASI_ESUCCESS : WASI_EFAULT;
+}
+
 /* Reads the guest's address (an 8-byte {buf, buf_len} at addr_ptr; buf
  * holds 4 raw IPv4 bytes, 16 raw IPv6 bytes, or 128 bytes: a u16 family
  * then the address) and the port (host order) into a host sockaddr for a
@@ -163,9 +171,9 @@ int32_t wasi_sock_open(wb_wasi *w, const wasi_mem *m, const wb_val *a) {
  * IPv4-mapped, IPv4-mapped for an IPv4 socket becomes plain IPv4. */
 int32_t wasi_addr_read(const wasi_mem *m, uint64_t addr_ptr, uint32_t port, int sock_family,
                        struct sockaddr_storage *ss, socklen_t *len) {
-    if (!wasi_in_bounds(m, addr_ptr, 8)) return WASI_EFAULT;
-    uint64_t buf = wasi_load_u32(m, addr_ptr), buf_len = wasi_load_u32(m, addr_ptr + 4);
-    if (!wasi_in_bounds(m, buf, buf_len)) return WASI_EFAULT;
+    uint64_t buf, buf_len;
+    int32_t err = wasi_addr_buf(m, addr_ptr, &buf, &buf_len);
+    if (err) return err;
     const uint8_t *ip = m->base + buf;
     int family;
     if (buf_len == 4) {
@@ -182,33 +190,17 @@ int32_t wasi_addr_read(const wasi_mem *m, uint64_t addr_ptr, uint32_t port, int 
     } else {
         return WASI_EINVAL;
     }
-    memset(ss, 0, sizeof *ss);
-    uint16_t nport = htons((uint16_t)port);
-    static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (family == AF_INET6 && sock_family == AF_INET && memcmp(ip, mapped_prefix, 12) == 0) {
-        ip += 12;
+    const uint8_t *v4 = family == AF_INET6 && sock_family == AF_INET ? net_v4_unmapped(ip) : NULL;
+    uint8_t mapped[16];
+    if (v4) {
+        ip = v4;
         family = AF_INET;
+    } else if (family == AF_INET && sock_family == AF_INET6) {
+        net_v4_mapped(ip, mapped);
+        ip = mapped;
+        family = AF_INET6;
     }
-    if (family == AF_INET && sock_family == AF_INET6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = nport;
-        memcpy(in6->sin6_addr.s6_addr, mapped_prefix, 12);
-        memcpy(in6->sin6_addr.s6_addr + 12, ip, 4);
-        *len = sizeof *in6;
-    } else if (family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        in->sin_port = nport;
-        memcpy(&in->sin_addr, ip, 4);
-        *len = sizeof *in;
-    } else {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = nport;
-        memcpy(in6->sin6_addr.s6_addr, ip, 16);
-        *len = sizeof *in6;
-    }
+    *len = net_addr_make(family, ip, (uint16_t)port, ss);
     return WASI_ESUCCESS;
 }
 
@@ -229,11 +221,9 @@ static void wasi_dual_stack_check(wb_wasi *w, int host, const struct sockaddr *s
     if (w->net.inherit || sa->sa_family != AF_INET6) return;
     const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
     if (!IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) return;
-    struct sockaddr_in v4;
-    memset(&v4, 0, sizeof v4);
-    v4.sin_family = AF_INET;
-    v4.sin_port = in6->sin6_port;
-    v4.sin_addr.s_addr = htonl(INADDR_ANY);
+    static const uint8_t any4[4];
+    struct sockaddr_storage v4;
+    net_addr_make(AF_INET, any4, ntohs(in6->sin6_port), &v4);
     if (net_policy_allows(&w->net, WB_NET_BIND, (const struct sockaddr *)&v4)) return;
     int one = 1;
     setsockopt(host, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
@@ -248,7 +238,7 @@ static int32_t wasi_sock_bind_or_connect(wb_wasi *w, const wasi_mem *m, const wb
     struct sockaddr_storage ss;
     socklen_t len;
     err = wasi_addr_read(m, wasi_arg_u32(&a[1]), (uint32_t)a[2].of.i32 & 0xFFFF,
-                         wasi_sock_family(f->host), &ss, &len);
+                         f->sock_family, &ss, &len);
     if (err) return err;
     err = wasi_net_check(w, op, (const struct sockaddr *)&ss);
     if (err) return err;

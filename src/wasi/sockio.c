@@ -27,26 +27,13 @@ typedef enum {
     ADDR_OUT_SIZED,  /* 8 parameters: 4, 16 or 128 bytes, and the port */
 } addr_out;
 
-/* The family, bytes and port of a host address; false if not IP. */
+/* The WASI family, bytes and port of a host address; false if not IP. */
 static bool wasi_addr_parts(const struct sockaddr_storage *ss, uint16_t *family,
-                            const uint8_t **ip, uint32_t *iplen, uint16_t *port) {
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        *family = WASI_AF_INET4;
-        *ip = (const uint8_t *)&in->sin_addr;
-        *iplen = 4;
-        *port = ntohs(in->sin_port);
-        return true;
-    }
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        *family = WASI_AF_INET6;
-        *ip = in6->sin6_addr.s6_addr;
-        *iplen = 16;
-        *port = ntohs(in6->sin6_port);
-        return true;
-    }
-    return false;
+                            const uint8_t **ip, size_t *iplen, uint16_t *port) {
+    int af;
+    if (!net_addr_split((const struct sockaddr *)ss, &af, ip, iplen, port)) return false;
+    *family = af == AF_INET ? WASI_AF_INET4 : WASI_AF_INET6;
+    return true;
 }
 
 /* Receives into the guest's iovecs; with `out` the sender's address goes
@@ -62,10 +49,8 @@ static int32_t wasi_recv(wb_wasi *w, const wasi_mem *m, uint64_t fd, uint64_t io
         return WASI_EFAULT;
     uint64_t abuf = 0, alen = 0;
     if (out != ADDR_OUT_NONE) {
-        if (!wasi_in_bounds(m, addr_ptr, 8)) return WASI_EFAULT;
-        abuf = wasi_load_u32(m, addr_ptr);
-        alen = wasi_load_u32(m, addr_ptr + 4);
-        if (!wasi_in_bounds(m, abuf, alen)) return WASI_EFAULT;
+        err = wasi_addr_buf(m, addr_ptr, &abuf, &alen);
+        if (err) return err;
         if (out == ADDR_OUT_SIZED) {
             if (alen != 4 && alen != 16 && alen != WASI_ADDR_STORAGE) return WASI_EINVAL;
             if (!wasi_in_bounds(m, port_ptr, 2)) return WASI_EFAULT;
@@ -99,7 +84,7 @@ static int32_t wasi_recv(wb_wasi *w, const wasi_mem *m, uint64_t fd, uint64_t io
 
     uint16_t family = WASI_AF_UNSPEC, port = 0;
     const uint8_t *ip = NULL;
-    uint32_t iplen = 0;
+    size_t iplen = 0;
     bool known = msg.msg_namelen > 0 && wasi_addr_parts(&from, &family, &ip, &iplen, &port);
     if (out == ADDR_OUT_RAW) {
         /* Only the address bytes, when the buffer holds them. */
@@ -152,7 +137,7 @@ static int32_t wasi_send(wb_wasi *w, const wasi_mem *m, uint64_t fd, uint64_t io
     socklen_t sslen = 0;
     if (to) {
         err = wasi_addr_read(m, wasi_arg_u32(&to[0]), (uint32_t)to[1].of.i32 & 0xFFFF,
-                             wasi_sock_family(f->host), &ss, &sslen);
+                             f->sock_family, &ss, &sslen);
         if (err) return err;
         err = wasi_net_check(w, WB_NET_CONNECT, (const struct sockaddr *)&ss);
         if (err) return err;
@@ -202,10 +187,10 @@ static int32_t wasi_sockname(wb_wasi *w, const wasi_mem *m, const wb_val *a, boo
     uint64_t addr_ptr = wasi_arg_u32(&a[1]);
     uint64_t type_ptr = v2 ? 0 : wasi_arg_u32(&a[2]);
     uint64_t port_ptr = wasi_arg_u32(&a[v2 ? 2 : 3]);
-    if (!wasi_in_bounds(m, addr_ptr, 8)) return WASI_EFAULT;
-    uint64_t buf = wasi_load_u32(m, addr_ptr), len = wasi_load_u32(m, addr_ptr + 4);
-    if (!wasi_in_bounds(m, buf, len) || !wasi_in_bounds(m, port_ptr, 4) ||
-        (!v2 && !wasi_in_bounds(m, type_ptr, 4)))
+    uint64_t buf, len;
+    err = wasi_addr_buf(m, addr_ptr, &buf, &len);
+    if (err) return err;
+    if (!wasi_in_bounds(m, port_ptr, 4) || (!v2 && !wasi_in_bounds(m, type_ptr, 4)))
         return WASI_EFAULT;
     if (v2 ? len != WASI_ADDR_STORAGE : (len != 4 && len != 16)) return WASI_EINVAL;
     struct sockaddr_storage ss;
@@ -216,7 +201,7 @@ static int32_t wasi_sockname(wb_wasi *w, const wasi_mem *m, const wb_val *a, boo
     if (r != 0) return wasi_errno_from_host(errno);
     uint16_t family, port;
     const uint8_t *ip;
-    uint32_t iplen;
+    size_t iplen;
     if (!wasi_addr_parts(&ss, &family, &ip, &iplen, &port)) return WASI_ENOTSUP;
     if (v2) {
         memset(m->base + buf, 0, WASI_ADDR_STORAGE);

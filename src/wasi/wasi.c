@@ -184,6 +184,7 @@ static wb_status wasi_add_listen(wb_wasi *w, const wb_wasi_listen *l, wb_error *
         if (!borrowed) close(host);
         return wasi_fail(err, WB_ERR_NOMEM, "wasi: out of memory");
     }
+    w->fds[r].sock_family = wasi_sock_family(host);
     return WB_OK;
 }
 

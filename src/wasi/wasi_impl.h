@@ -184,6 +184,7 @@ typedef struct wasi_fd {
     uint64_t base;
     uint64_t inheriting;
     char *preopen;   /* guest name of a preopened directory, else NULL */
+    int sock_family; /* sockets: AF_INET or AF_INET6, read once when added */
     /* fd_readdir's listing, read when cookie 0 is asked for. */
     struct wasi_dirent *dirents;
     uint32_t ndirents;
@@ -337,8 +338,13 @@ int32_t wasi_poll_oneoff(wb_wasi *w, const wasi_mem *m, const wb_val *a);
 int wasi_sock_listen(const char *spec, char *why, size_t why_size);
 /* Looks up a socket descriptor: EBADF, ENOTSOCK, then ENOTCAPABLE. */
 wasi_fd *wasi_sock_get(wb_wasi *w, uint64_t fd, uint64_t rights, int32_t *err);
-/* The host address family of a socket (AF_UNSPEC when unknown). */
+/* The host address family of a socket (AF_UNSPEC when unknown): read
+ * once when a socket enters the table, not on every bind, connect or
+ * send_to. */
 int wasi_sock_family(int host);
+/* The buffer of the guest's 8-byte {buf, buf_len} at addr_ptr, both
+ * checked against memory (EFAULT otherwise). */
+int32_t wasi_addr_buf(const wasi_mem *m, uint64_t addr_ptr, uint64_t *buf, uint64_t *len);
 /* Reads a guest address ({buf, buf_len} at addr_ptr) and port into a
  * host sockaddr suited to a socket of sock_family. */
 int32_t wasi_addr_read(const wasi_mem *m, uint64_t addr_ptr, uint32_t port, int sock_family,
