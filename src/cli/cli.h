@@ -61,8 +61,8 @@ bool cli_parse_duration(const char *s, uint64_t *ns);
  * stopped. spec is the option's text, for the message. */
 typedef struct cli_watchdog cli_watchdog;
 cli_watchdog *cli_watchdog_start(wb_store *store, uint64_t ns, const char *spec);
-/* Stops it; true when the time had run out. NULL is allowed. */
-bool cli_watchdog_stop(cli_watchdog *w);
+/* Stops and frees it. NULL is allowed. */
+void cli_watchdog_stop(cli_watchdog *w);
 
 /* Prints the help of one verb (from the table in main.c) to stdout. */
 void cli_verb_help(const char *verb);

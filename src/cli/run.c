@@ -54,11 +54,10 @@ typedef struct cli_run_state {
     wb_linker *linker;
     wb_wasi *wasi;
     wb_instance *instance;
-    cli_watchdog *watchdog; /* --timeout */
+    cli_watchdog *watchdog; /* --timeout; stopped by cli_run before any exit */
 } cli_run_state;
 
 static void cli_run_cleanup(cli_run_state *s) {
-    cli_watchdog_stop(s->watchdog);
     if (s->linker) wb_linker_delete(s->linker);
     if (s->store) wb_store_delete(s->store);
     wb_wasi_delete(s->wasi);
@@ -586,9 +585,8 @@ int cli_run(int argc, char **argv) {
     memset(&state, 0, sizeof state);
     rc = cli_load(&opts, &state);
     if (rc < 0) rc = opts.invoke ? cli_invoke(&opts, &state) : cli_run_start(&opts, &state);
-    /* The guest is done: the watchdog may not fire now. */
+    /* The guest is done (or never ran): the watchdog may not fire now. */
     cli_watchdog_stop(state.watchdog);
-    state.watchdog = NULL;
 #ifndef WB_SANITIZE_BUILD
     /* All that is left belongs to this process, and the kernel frees it
      * faster than teardown would (the linear memory's 8 GiB reservation,

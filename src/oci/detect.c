@@ -34,13 +34,6 @@ static bool detect_try(int rootfd, const char *path, int *fd, int *why) {
     return true;
 }
 
-static const char *detect_env(const oci_spec *s, const char *key) {
-    size_t n = strlen(key);
-    for (int i = 0; i < s->nenv; i++)
-        if (strncmp(s->env[i], key, n) == 0 && s->env[i][n] == '=') return s->env[i] + n + 1;
-    return NULL;
-}
-
 bool oci_find_entrypoint(int rootfd, const oci_spec *s, int *fd, char *guest_path, oci_err *e) {
     const char *a0 = s->args[0];
     int why = ENOENT;
@@ -56,7 +49,7 @@ bool oci_find_entrypoint(int rootfd, const oci_spec *s, int *fd, char *guest_pat
         return oci_fail_errno(e, "entrypoint '%s' (process.args[0]) in the root filesystem %s",
                               a0, s->root_path);
     }
-    const char *path = detect_env(s, "PATH");
+    const char *path = oci_spec_env(s, "PATH");
     if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     const char *cursor = path;
     while (oci_path_next(&cursor, a0, guest_path, PATH_MAX)) {

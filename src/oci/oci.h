@@ -234,6 +234,8 @@ void oci_spec_free(oci_spec *s);
 bool oci_spec_has_namespace(const oci_spec *s, int type);
 /* Value of one annotation or NULL. */
 const char *oci_spec_annotation(const oci_spec *s, const char *key);
+/* The value of KEY in process.env, or NULL. */
+const char *oci_spec_env(const oci_spec *s, const char *key);
 
 /* ------------------------------------------------------------ detect.c */
 

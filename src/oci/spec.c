@@ -427,3 +427,10 @@ const char *oci_spec_annotation(const oci_spec *s, const char *key) {
     json_t *v = json_object_get(s->annotations, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+const char *oci_spec_env(const oci_spec *s, const char *key) {
+    size_t n = strlen(key);
+    for (int i = 0; i < s->nenv; i++)
+        if (strncmp(s->env[i], key, n) == 0 && s->env[i][n] == '=') return s->env[i] + n + 1;
+    return NULL;
+}

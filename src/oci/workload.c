@@ -72,11 +72,7 @@ static bool workload_add_preopen(oci_workload *w, const char *host, const char *
  * of process.env; NULL when neither is set. */
 static const char *workload_setting(const oci_spec *s, const char *key, const char *env) {
     const char *v = oci_spec_annotation(s, key);
-    if (v) return v;
-    size_t n = strlen(env);
-    for (int i = 0; i < s->nenv; i++)
-        if (strncmp(s->env[i], env, n) == 0 && s->env[i][n] == '=') return s->env[i] + n + 1;
-    return NULL;
+    return v ? v : oci_spec_env(s, env);
 }
 
 /* Fills the network part of the WASI config; listen[] gets pointers into

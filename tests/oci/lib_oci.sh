@@ -246,14 +246,19 @@ oci_start_dockerd() {
         --pidfile "$DK/dockerd.pid" -H "unix://$DK/docker.sock"
         --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$DK_CGROUP")
     DK_NETNS_ID=
+    local launch=(dockerd)
     if [ "$mode" = bridge ]; then
         oci_need unshare nsenter iptables ip
+        launch=(unshare --net sh -c 'ip link set lo up && exec dockerd "$@"' dockerd)
         args+=(--bip 10.213.0.1/24 --default-address-pool base=10.214.0.0/16,size=24
             --dns 10.213.0.1 --iptables=true --ip-masq=true --ipv6=false --userland-proxy=true)
-        unshare --net sh -c 'ip link set lo up && exec dockerd "$@"' dockerd "${args[@]}" \
-            >"$WORK/dockerd.log" 2>&1 &
-        DOCKERD_PID=$!
-        oci_on_exit oci_stop_dockerd
+    else
+        args+=(--bridge=none --iptables=false --ip6tables=false --userland-proxy=false)
+    fi
+    "${launch[@]}" "${args[@]}" >"$WORK/dockerd.log" 2>&1 &
+    DOCKERD_PID=$!
+    oci_on_exit oci_stop_dockerd
+    if [ "$mode" = bridge ]; then
         # Until the child has entered its namespace it still shows ours.
         local host_ns
         host_ns=$(readlink /proc/self/ns/net)
@@ -267,11 +272,6 @@ oci_start_dockerd() {
             oci_abort "dockerd did not enter a network namespace of its own: $(tail -n 5 "$WORK/dockerd.log")"
         fi
         IN_NS=(nsenter "--net=/proc/$DOCKERD_PID/ns/net")
-    else
-        args+=(--bridge=none --iptables=false --ip6tables=false --userland-proxy=false)
-        dockerd "${args[@]}" >"$WORK/dockerd.log" 2>&1 &
-        DOCKERD_PID=$!
-        oci_on_exit oci_stop_dockerd
     fi
     export DOCKER_HOST=unix://$DK/docker.sock
     local deadline=$((SECONDS + 90))
