@@ -146,6 +146,29 @@ static bool cli_add_env(cli_run_opts *o, char *spec) {
     return true;
 }
 
+/* The options that take a value (--opt VALUE or --opt=VALUE). */
+typedef enum cli_opt {
+    OPT_INVOKE, OPT_ENV, OPT_DIR, OPT_ARGV0, OPT_TCPLISTEN, OPT_NET_ALLOW, OPT_FUEL,
+    OPT_TIMEOUT, OPT_MAX_MEMORY, OPT_MAX_STACK, OPT_MAX_TABLE,
+} cli_opt;
+
+static const char *const cli_opt_names[] = {
+    [OPT_INVOKE] = "--invoke",         [OPT_ENV] = "--env",
+    [OPT_DIR] = "--dir",               [OPT_ARGV0] = "--argv0",
+    [OPT_TCPLISTEN] = "--tcplisten",   [OPT_NET_ALLOW] = "--net-allow",
+    [OPT_FUEL] = "--fuel",             [OPT_TIMEOUT] = "--timeout",
+    [OPT_MAX_MEMORY] = "--max-memory", [OPT_MAX_STACK] = "--max-stack",
+    [OPT_MAX_TABLE] = "--max-table-elements",
+};
+
+/* The option named by name[0..len), or -1. */
+static int cli_value_option(const char *name, size_t len) {
+    for (size_t k = 0; k < sizeof cli_opt_names / sizeof cli_opt_names[0]; k++)
+        if (strlen(cli_opt_names[k]) == len && strncmp(name, cli_opt_names[k], len) == 0)
+            return (int)k;
+    return -1;
+}
+
 /* Returns -1 when parsing succeeded, or the exit status to end with. */
 static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
     memset(o, 0, sizeof *o);
@@ -187,18 +210,8 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
         /* --opt=value and --opt value are both accepted. */
         if (strncmp(a, "--", 2) == 0 && (eq = strchr(a, '=')) != NULL) value = eq + 1;
         size_t name_len = eq ? (size_t)(eq - a) : strlen(a);
-        bool takes_value = (name_len == 8 && strncmp(name, "--invoke", 8) == 0) ||
-                           (name_len == 5 && strncmp(name, "--env", 5) == 0) ||
-                           (name_len == 5 && strncmp(name, "--dir", 5) == 0) ||
-                           (name_len == 7 && strncmp(name, "--argv0", 7) == 0) ||
-                           (name_len == 11 && strncmp(name, "--tcplisten", 11) == 0) ||
-                           (name_len == 11 && strncmp(name, "--net-allow", 11) == 0) ||
-                           (name_len == 6 && strncmp(name, "--fuel", 6) == 0) ||
-                           (name_len == 9 && strncmp(name, "--timeout", 9) == 0) ||
-                           (name_len == 12 && strncmp(name, "--max-memory", 12) == 0) ||
-                           (name_len == 11 && strncmp(name, "--max-stack", 11) == 0) ||
-                           (name_len == 20 && strncmp(name, "--max-table-elements", 20) == 0);
-        if (!takes_value) {
+        int opt = cli_value_option(name, name_len);
+        if (opt < 0) {
             cli_error("run: unknown option '%s' (see 'wasmbox help run')", a);
             return CLI_EXIT_USAGE;
         }
@@ -209,47 +222,57 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
             }
             value = argv[++i];
         }
-        if (strncmp(name, "--invoke", 8) == 0) {
+        switch ((cli_opt)opt) {
+        case OPT_INVOKE:
             if (value[0] == '\0') {
                 cli_error("run: --invoke needs a function name");
                 return CLI_EXIT_USAGE;
             }
             o->invoke = value;
-        } else if (strncmp(name, "--env", 5) == 0) {
+            break;
+        case OPT_ENV:
             if (!cli_add_env(o, value)) return CLI_EXIT_USAGE;
-        } else if (strncmp(name, "--dir", 5) == 0) {
+            break;
+        case OPT_DIR:
             if (!cli_add_dir(o, value)) return CLI_EXIT_USAGE;
-        } else if (strncmp(name, "--argv0", 7) == 0) {
+            break;
+        case OPT_ARGV0:
             o->argv0 = value;
-        } else if (name_len == 6 && strncmp(name, "--fuel", 6) == 0) {
+            break;
+        case OPT_FUEL:
             if (!cli_parse_count(value, UINT64_MAX, &o->fuel) || o->fuel == 0) {
                 cli_error("run: --fuel needs a positive number of units, got '%s'", value);
                 return CLI_EXIT_USAGE;
             }
-        } else if (name_len == 9 && strncmp(name, "--timeout", 9) == 0) {
+            break;
+        case OPT_TIMEOUT:
             if (!cli_parse_duration(value, &o->timeout_ns)) {
                 cli_error("run: --timeout needs a duration such as 500ms, 2s or 1m, got '%s'",
                           value);
                 return CLI_EXIT_USAGE;
             }
             o->timeout = value;
-        } else if (name_len == 12 && strncmp(name, "--max-memory", 12) == 0) {
+            break;
+        case OPT_MAX_MEMORY:
             if (!cli_parse_bytes(value, &o->max_memory) || o->max_memory == 0) {
                 cli_error("run: --max-memory needs a size such as 64MiB or 1G, got '%s'", value);
                 return CLI_EXIT_USAGE;
             }
-        } else if (name_len == 11 && strncmp(name, "--max-stack", 11) == 0) {
+            break;
+        case OPT_MAX_STACK:
             if (!cli_parse_count(value, UINT32_MAX, &o->max_stack) || o->max_stack == 0) {
                 cli_error("run: --max-stack needs a call depth (a positive number), got '%s'",
                           value);
                 return CLI_EXIT_USAGE;
             }
-        } else if (name_len == 20 && strncmp(name, "--max-table-elements", 20) == 0) {
+            break;
+        case OPT_MAX_TABLE:
             if (!cli_parse_count(value, UINT32_MAX, &o->max_table)) {
                 cli_error("run: --max-table-elements needs a number, got '%s'", value);
                 return CLI_EXIT_USAGE;
             }
-        } else if (strncmp(name, "--net-allow", 11) == 0) {
+            break;
+        case OPT_NET_ALLOW: {
             wb_error err;
             int n = wb_net_rule_parse(value, o->rules + o->nrules, &err);
             if (n == 0) {
@@ -257,7 +280,9 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->nrules += n;
-        } else {
+            break;
+        }
+        case OPT_TCPLISTEN:
             if (!strchr(value, ':')) {
                 cli_error("run: --tcplisten needs HOST:PORT, got '%s'", value);
                 return CLI_EXIT_USAGE;
@@ -265,6 +290,7 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
             o->listen[o->nlisten].address = value;
             o->listen[o->nlisten].fd = -1;
             o->nlisten++;
+            break;
         }
     }
     if (i >= argc) {
