@@ -357,6 +357,28 @@ bool wb_instance_export_nth(const wb_instance *inst, size_t i,
                             const char **name, wb_extern *out);
 const wb_module *wb_instance_module(const wb_instance *inst);
 
+/* ----------------------------------------------------------- native code */
+
+/* Native code comes from the ahead-of-time compiler (wasmbox_aot.h, a
+ * separate library). An artifact is sealed with a key private to the
+ * host before it is stored, and loaded only when its seal verifies. */
+#define WB_NATIVE_KEY_SIZE 32
+
+/* Appends the integrity tag (HMAC-SHA256 with key) to an artifact; *out
+ * is malloc'd. */
+wb_status wb_native_seal(const uint8_t *artifact, size_t len, const uint8_t *key,
+                         size_t key_len, uint8_t **out, size_t *out_len, wb_error *err);
+/* Attaches a sealed artifact to module: later instances run native code.
+ * Everything is checked first: the tag (skipped when key is NULL: the
+ * caller vouches for the bytes), the module it was made from, engine and
+ * ABI versions, CPU features, every offset. On failure (WB_ERR_MALFORMED,
+ * a message saying why) the module is unchanged and keeps interpreting.
+ * Instances made while the store meters fuel still interpret: only the
+ * interpreter counts fuel. */
+wb_status wb_module_load_native(wb_module *module, const uint8_t *artifact, size_t len,
+                                const uint8_t *key, size_t key_len, wb_error *err);
+bool wb_module_is_native(const wb_module *module);
+
 /* ---------------------------------------------------------------- linker */
 
 typedef struct wb_linker wb_linker;

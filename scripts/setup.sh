@@ -8,7 +8,8 @@
 # docker-compose, skopeo, umoci and a registry; for the networking tests
 # dnsmasq (a DNS server inside the test's namespace), redis-server (the
 # Linux half of the Compose example, its image built from Debian's files)
-# and wrk (requests per second in bench/http.sh).
+# and wrk (requests per second in bench/http.sh); LLVM 16 (the ahead-of-time
+# compiler, wasmbox-aotc) and OpenSSL's libcrypto (SHA-256 for artifacts).
 #
 # Idempotent: when every package is already installed it touches nothing
 # (and needs neither root nor the network). Runs as root, or through sudo.
@@ -24,6 +25,7 @@ PACKAGES=(
     docker.io containerd runc crun podman docker-compose skopeo umoci docker-registry
     jq iproute2 procps util-linux iptables
     dnsmasq-base redis-server wrk
+    llvm-16-dev libssl-dev
 )
 
 # node's V8 is one of the benchmark peers (bench/run.sh); Debian's nodejs

@@ -27,6 +27,8 @@
 /* The verbs (one file each). */
 int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
+int cli_compile(int argc, char **argv);
+int cli_cache(int argc, char **argv);
 /* The OCI runtime verbs: runc's command line (src/oci/ does the work). */
 int cli_create(int argc, char **argv);
 int cli_oci_run(int argc, char **argv); /* `run` with runc's flags (create.c) */

@@ -343,6 +343,18 @@ dispatch:
         goto do_call;
     }
     do_call:
+        if (UNLIKELY(callee->aot_code != NULL) && !ex->fuel_limited) {
+            /* Native code of another instance: a trap in it jumps to the
+             * executor's sigsetjmp, past this frame. */
+            ex->trap_pc = pc;
+            ex->stack_top = fp + code->nslots;
+            ex->frame_top = fsp;
+            wm_aot_enter(ex, callee, nfp);
+            ex->in_wasm = 1;
+            ex->trap_func = func;
+            pc = ret;
+            DISPATCH();
+        }
         if (callee->host) {
             ex->trap_pc = pc;
             ex->stack_top = fp + code->nslots;

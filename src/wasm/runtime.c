@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #include "lower.h"
 
@@ -213,6 +214,7 @@ void wb_module_delete(wb_module *mod) {
     free(mod->import_modules);
     free(mod->import_names);
     free(mod->export_names);
+    wm_aot_image_free(mod->aot);
     wm_module_free(mod->m);
     free(mod);
 }
@@ -303,6 +305,7 @@ wb_status wb_store_new(wb_engine *engine, wb_store **out, wb_error *err) {
     s->engine = engine;
     wm_exec *ex = &s->exec;
     ex->store = s;
+    ex->trap_offset = WB_NO_OFFSET;
     ex->stack_bytes = (size_t)engine->config.value_stack_slots * sizeof(wm_slot);
     ex->frames_bytes = (size_t)engine->config.max_call_depth * sizeof(wm_frame);
     ex->stack = map_reserve(ex->stack_bytes);
@@ -357,6 +360,7 @@ static void instance_free(wb_instance *inst) {
     free(inst->globals);
     free(inst->type_ids);
     free(inst->data_dropped);
+    wm_aot_instance_free(inst);
     free(inst);
 }
 
@@ -561,9 +565,21 @@ static bool address_in_memory(wb_store *s, uintptr_t addr) {
 
 static void fault_handler(int sig, siginfo_t *si, void *uc) {
     wm_exec *ex = current_exec;
-    if (ex && ex->in_wasm && ex->jmp && address_in_memory(ex->store, (uintptr_t)si->si_addr)) {
-        ex->in_wasm = 0;
-        siglongjmp(*ex->jmp, 1);
+    if (ex && ex->in_wasm && ex->jmp) {
+        uintptr_t addr = (uintptr_t)si->si_addr;
+#if defined(__x86_64__) && defined(REG_RIP)
+        ex->fault_pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+#endif
+        if (address_in_memory(ex->store, addr)) {
+            ex->in_wasm = 0;
+            siglongjmp(*ex->jmp, WM_JUMP_FAULT);
+        }
+        /* Native code probes its stack frame page by page: a fault just
+         * below the limit it checks is the thread's stack running out. */
+        if (ex->stack_limit && addr < ex->stack_limit && addr + ((uintptr_t)64 << 20) > ex->stack_limit) {
+            ex->in_wasm = 0;
+            siglongjmp(*ex->jmp, WM_JUMP_STACK);
+        }
     }
     /* Not ours: hand it to whoever was installed before us. */
     struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
@@ -643,7 +659,9 @@ static wb_status report(wm_exec *ex, wb_status st, wb_error *err) {
     if (f && f->inst) {
         err->func_index = f->index;
         fill_func_name(err, f);
-        if (f->code && ex->trap_pc && ex->trap_pc >= f->code->code &&
+        if (ex->trap_offset != WB_NO_OFFSET)
+            err->offset = ex->trap_offset;
+        else if (f->code && ex->trap_pc && ex->trap_pc >= f->code->code &&
             ex->trap_pc < f->code->code + f->code->ncode)
             err->offset = wm_lowered_offset(f->code, (uint32_t)(ex->trap_pc - f->code->code));
     }
@@ -662,12 +680,14 @@ wb_status wm_exec_call(wm_exec *ex, wb_func *f, wb_error *err) {
     ex->trap = WB_TRAP_NONE;
     ex->trap_func = NULL;
     ex->trap_pc = NULL;
+    ex->trap_offset = WB_NO_OFFSET;
     if (ex->depth >= MAX_ENTRY_DEPTH) {
         ex->trap = WB_TRAP_STACK_EXHAUSTED;
         ex->trap_func = f;
         return report(ex, WB_ERR_TRAP, err);
     }
-    if (!f->host) {
+    bool native = f->aot_code && !ex->fuel_limited;
+    if (!f->host && !native) {
         wb_status pst = wm_func_prepare(f, err);
         if (pst != WB_OK) return pst;
         if (saved_top + f->code->nslots > ex->stack_end) {
@@ -677,21 +697,42 @@ wb_status wm_exec_call(wm_exec *ex, wb_func *f, wb_error *err) {
         }
     }
     ex->depth++;
-    if (sigsetjmp(jb, 0) == 0) {
+    switch (sigsetjmp(jb, 0)) {
+    case 0:
         ex->jmp = &jb;
         current_exec = ex;
         if (f->host) {
             st = wm_call_host(ex, f, NULL, saved_top);
+        } else if (native) {
+            wm_aot_enter(ex, f, saved_top);
+            st = WB_OK;
         } else {
             wm_lowered *l = f->code;
             if (l->nlocals > l->nparams)
                 memset(saved_top + l->nparams, 0, (size_t)(l->nlocals - l->nparams) * sizeof(wm_slot));
             st = wm_interp(ex, f, saved_top, NULL);
         }
-    } else {
+        break;
+    case WM_JUMP_TRAP:
+        /* Native code trapped, or a call it made failed; ex says why. */
+        st = ex->jump_status;
+        break;
+    case WM_JUMP_STACK:
+        ex->trap = WB_TRAP_STACK_EXHAUSTED;
+        ex->trap_func = wm_aot_func_at(ex->store, ex->fault_pc);
+        st = WB_ERR_TRAP;
+        break;
+    default: {
         /* A fault in a linear memory's guard region. */
+        wb_func *at = wm_aot_func_at(ex->store, ex->fault_pc);
+        if (at) {
+            ex->trap_func = at;
+            ex->trap_pc = NULL;
+        }
         ex->trap = WB_TRAP_OOB_MEMORY;
         st = WB_ERR_TRAP;
+        break;
+    }
     }
     ex->depth--;
     ex->jmp = saved_jmp;
@@ -728,6 +769,7 @@ wb_status wb_func_call(wb_store *s, wb_func *f, const wb_val *args, size_t nargs
         ex->trap = WB_TRAP_STACK_EXHAUSTED;
         ex->trap_func = f;
         ex->trap_pc = NULL;
+        ex->trap_offset = WB_NO_OFFSET;
         return report(ex, WB_ERR_TRAP, err);
     }
     for (size_t i = 0; i < nargs; i++) val_to_slot(&args[i], &ex->stack_top[i]);
@@ -1086,6 +1128,11 @@ wb_status wb_instance_new(wb_store *s, const wb_module *mod, const wb_extern *im
     for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
         wm_slot v = eval_const(inst, &m->global_inits[i - m->nimported_globals]);
         wb_status st = global_make(s, m->globals[i].type, m->globals[i].mut, v, &inst->globals[i], err);
+        if (st != WB_OK) return st;
+    }
+    /* Native code, unless fuel is metered: only the interpreter counts it. */
+    if (mod->aot && !s->exec.fuel_limited) {
+        wb_status st = wm_aot_instance_bind(inst, err);
         if (st != WB_OK) return st;
     }
     for (uint32_t i = 0; i < m->nelems; i++) {

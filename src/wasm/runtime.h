@@ -56,6 +56,7 @@ struct wb_module {
     char **func_names; /* from the name section; NULL entries if unnamed */
     wb_functype *functypes; /* public view of each type ... */
     wb_valtype *valtypes;   /* ... whose arrays all live in this buffer */
+    struct wm_aot_image *aot; /* native code (aot_load.c), or NULL */
 };
 
 struct wb_func {
@@ -69,6 +70,10 @@ struct wb_func {
     wb_host_func host;        /* non-NULL for host functions */
     void *env;
     void (*finalizer)(void *);
+    /* Native code of a function of an instance that runs compiled code,
+     * and the instance context it takes (aot.h); NULL otherwise. */
+    void *aot_code;
+    void *aot_vmctx;
 };
 
 struct wb_memory {
@@ -112,6 +117,7 @@ struct wb_instance {
     uint32_t *type_ids;   /* canonical id of each module type */
     wm_elemrt *elems;
     uint8_t *data_dropped;
+    struct wm_aot_ctx *aot;  /* when the instance runs native code */
 };
 
 /* A call frame record, pushed by every Wasm-to-Wasm call. */
@@ -144,6 +150,10 @@ typedef struct wm_exec {
     wb_trap trap;
     wb_func *trap_func;
     const wm_word *trap_pc;
+    uint64_t trap_offset;            /* set by native code, else WB_NO_OFFSET */
+    wb_status jump_status;           /* why native code jumped to `jmp` */
+    uintptr_t fault_pc;              /* where a fault in native code hit */
+    uintptr_t stack_limit;           /* native code's lowest stack pointer */
     uint32_t trap_detail;            /* table index for element traps */
     char host_message[256];
     int exit_code;
@@ -192,6 +202,19 @@ uint64_t wm_lowered_offset(const wm_lowered *l, uint32_t pc);
 wb_status wm_interp(wm_exec *ex, wb_func *f, wm_slot *fp, wm_lowered *thread);
 /* Host call from the interpreter (runtime.c). */
 wb_status wm_call_host(wm_exec *ex, wb_func *f, wb_instance *caller, wm_slot *fp);
+
+/* aot_load.c: native code. */
+/* Makes inst run its module's native code (before segments are applied). */
+wb_status wm_aot_instance_bind(wb_instance *inst, wb_error *err);
+void wm_aot_instance_free(wb_instance *inst);
+void wm_aot_image_free(struct wm_aot_image *img);
+/* Runs native f with arguments in io (results written back), under the
+ * caller's sigsetjmp; traps jump there with WM_JUMP_TRAP. */
+void wm_aot_enter(wm_exec *ex, wb_func *f, wm_slot *io);
+/* The function whose native code contains pc, or NULL. */
+wb_func *wm_aot_func_at(wb_store *s, uintptr_t pc);
+/* Values passed to siglongjmp(*ex->jmp, v). */
+enum { WM_JUMP_FAULT = 1, WM_JUMP_TRAP = 2, WM_JUMP_STACK = 3 };
 
 /* Helpers for bulk and table operations shared by the interpreter and
  * instantiation (runtime.c). Return false on out-of-bounds. */

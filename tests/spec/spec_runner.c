@@ -45,6 +45,9 @@
 #include <unistd.h>
 
 #include <wasmbox.h>
+#ifdef WB_HAVE_AOT
+#include <wasmbox_aot.h>
+#endif
 
 extern char **environ;
 
@@ -58,7 +61,9 @@ static struct {
     const char *skip_path;
     const char *jobs_dir;
     unsigned timeout_s;
-} opt = {false, NULL, NULL, DEFAULT_TIMEOUT_S};
+    bool aot;    /* every module compiled ahead of time and run natively */
+    int aot_opt; /* its optimisation level */
+} opt = {false, NULL, NULL, DEFAULT_TIMEOUT_S, false, 2};
 
 /* Line of the command the child is running, in memory shared with the
  * parent, so that a crash or a hang can be pinned to a line of the .wast. */
@@ -746,6 +751,31 @@ static wb_status load_module(runner *r, const char *filename, wb_module **out,
     }
     fclose(f);
     wb_status st = wb_module_new(r->engine, bytes, len, out, err);
+#ifdef WB_HAVE_AOT
+    if (st == WB_OK && opt.aot) {
+        /* Through the whole native path: compile, seal, verify, load. A
+         * module that does not compile fails its command. */
+        static const uint8_t key[WB_NATIVE_KEY_SIZE] = "wb-spec test key, not a secret";
+        wb_aot_options ao;
+        wb_aot_options_default(&ao);
+        ao.opt_level = opt.aot_opt;
+        uint8_t *art = NULL, *sealed = NULL;
+        size_t alen, slen;
+        st = wb_aot_compile(bytes, len, &ao, &art, &alen, err);
+        if (st == WB_OK)
+            st = wb_native_seal(art, alen, key, sizeof key, &sealed, &slen, err);
+        if (st == WB_OK)
+            st = wb_module_load_native(*out, sealed, slen, key, sizeof key, err);
+        free(art);
+        free(sealed);
+        if (st != WB_OK) {
+            char m[sizeof err->message];
+            snprintf(m, sizeof m, "%s", err->message);
+            snprintf(err->message, sizeof err->message, "aot: %.200s", m);
+            wb_module_delete(*out);
+        }
+    }
+#endif
     free(bytes);
     if (st == WB_OK) {
         r->modules = xrealloc(r->modules, (r->nmodules + 1) * sizeof *r->modules);
@@ -1423,6 +1453,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: wb-spec [--skip FILE] [--verbose] [--jobs-dir TMPDIR]\n"
+            "               [--aot[=0..3]] (run every module as native code)\n"
             "               [--timeout SECONDS] WAST_OR_DIR...\n"
             "Runs WebAssembly spec tests (.wast, converted with wast2json).\n");
 }
@@ -1434,6 +1465,16 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
             opt.verbose = true;
+        } else if (strncmp(a, "--aot", 5) == 0 &&
+                   (a[5] == '\0' || (a[5] == '=' && a[6] >= '0' && a[6] <= '3' && !a[7]))) {
+#ifdef WB_HAVE_AOT
+            opt.aot = true;
+            if (a[5] == '=')
+                opt.aot_opt = a[6] - '0';
+#else
+            fprintf(stderr, "wb-spec: built without the AOT compiler (no LLVM)\n");
+            return 2;
+#endif
         } else if (strcmp(a, "--skip") == 0 && i + 1 < argc) {
             opt.skip_path = argv[++i];
         } else if (strcmp(a, "--jobs-dir") == 0 && i + 1 < argc) {
