@@ -2,7 +2,11 @@
 # run.sh - runs the benchmark workloads (bench/workloads/*.c, built by
 # bench/build.sh) under every engine and prints a table of median times:
 #   native       gcc -O2, the baseline every checksum is compared with;
-#   wasmbox      wasmbox run APP.wasm ARGS;
+#   wasmbox      wasmbox run --interp APP.wasm ARGS (the interpreter);
+#   wasmbox-aot  wasmbox run --aot APP.wasm ARGS: native code from the
+#                ahead-of-time compiler (wasmbox-aotc beside the wasmbox
+#                binary), compiled into OUT/aot-cache before any timing;
+#                compile time and artifact size are reported;
 #   node         node's V8 through node:wasi (bench/node-wasi.mjs);
 #   wasm2c       wabt's wasm2c translated to C, gcc -O2;
 #   --engine NAME=PATH  any other engine, run as PATH APP.wasm ARGS
@@ -134,6 +138,35 @@ out=$(cd "$out" && pwd)
 skipped() { [[ $skip == *",$1,"* ]]; }
 engines=(native wasmbox)
 notes=()
+aot_cache=$out/aot-cache
+if skipped wasmbox-aot; then
+    notes+=("wasmbox-aot: skipped (--skip)")
+elif [ ! -x "$(dirname "$wasmbox")/wasmbox-aotc" ]; then
+    notes+=("wasmbox-aot: skipped, no wasmbox-aotc beside $wasmbox (LLVM 16: scripts/setup.sh)")
+else
+    # Compile every workload first (the cache is then warm for every run);
+    # report what it costs.
+    rm -rf "$aot_cache"
+    aot_ok=1
+    for w in "${workloads[@]}"; do
+        t0=${EPOCHREALTIME:-$(date +%s.%N)}
+        if ! WASMBOX_CACHE_DIR=$aot_cache /usr/bin/time -f '%M' -o "$out/aot-rss.$w" \
+            "$wasmbox" compile -q "$out/wasm/$w.wasm"; then
+            aot_ok=0
+            break
+        fi
+        t1=${EPOCHREALTIME:-$(date +%s.%N)}
+        size=$(stat -c %s "$out/wasm/$w.wasm")
+        asize=$(stat -c %s "$(ls -t "$aot_cache"/*.wbaot | head -n 1)")
+        notes+=("$(awk -v w="$w" -v a="$t0" -v b="$t1" -v s="$size" -v as="$asize" -v r="$(cat "$out/aot-rss.$w")" \
+            'BEGIN { printf "wasmbox-aot compile of %s: %.2f s for %d KB of Wasm (%.1f s/MB), peak RSS %d MB, artifact %d KB", w, b - a, s / 1024, (b - a) / (s / 1048576), r / 1024, as / 1024 }')")
+    done
+    if [ "$aot_ok" -eq 1 ]; then
+        engines+=(wasmbox-aot)
+    else
+        notes+=("wasmbox-aot: skipped, wasmbox compile failed (see its output)")
+    fi
+fi
 if skipped node; then
     notes+=("node: skipped (--skip)")
 elif ! command -v node >/dev/null; then
@@ -176,7 +209,8 @@ engine_cmd() {
     local e=$1 w=$2 arg=$3 i
     case $e in
     native) cmd=("$out/native/$w" "$arg") ;;
-    wasmbox) cmd=("$wasmbox" run "$out/wasm/$w.wasm" "$arg") ;;
+    wasmbox) cmd=("$wasmbox" run --interp "$out/wasm/$w.wasm" "$arg") ;;
+    wasmbox-aot) cmd=(env WASMBOX_CACHE_DIR="$aot_cache" "$wasmbox" run --aot "$out/wasm/$w.wasm" "$arg") ;;
     node) cmd=(node --no-warnings "$bench/node-wasi.mjs" "$out/wasm/$w.wasm" "$arg") ;;
     wasm2c) cmd=("$out/wasm2c/$w" "$arg") ;;
     wasm-interp)
@@ -380,13 +414,21 @@ report() {
     done
     echo
 
+    local subject
+    for subject in wasmbox wasmbox-aot; do
+    [[ " ${engines[*]} " == *" $subject "* ]] || continue
     local peers=()
     for e in "${engines[@]}"; do
-        [ "$e" = native ] || [ "$e" = wasmbox ] || peers+=("$e")
+        [ "$e" = native ] || [ "$e" = wasmbox ] || [ "$e" = wasmbox-aot ] || peers+=("$e")
     done
+    if [ "$subject" = wasmbox-aot ]; then
+        local p2=()
+        for e in "${peers[@]+"${peers[@]}"}"; do [ "$e" = wasm-interp ] || p2+=("$e"); done
+        peers=("${p2[@]+"${p2[@]}"}")
+    fi
     if [ ${#peers[@]} -gt 0 ]; then
         echo
-        echo "wasmbox / peer (below 1: wasmbox is faster; geomean last)"
+        echo "$subject / peer (below 1: $subject is faster; geomean last)"
         printf '%-10s' workload
         for e in "${peers[@]}"; do printf ' %13s' "$(label "$e")"; done
         echo
@@ -397,7 +439,7 @@ report() {
                 if [ "$e" = wasm-interp ]; then
                     row=$(ratio "${result[$w|wasmbox|small]:-}" "$(cell "$w" "$e")")
                 else
-                    row=$(ratio "$(cell "$w" wasmbox)" "$(cell "$w" "$e")")
+                    row=$(ratio "$(cell "$w" "$subject")" "$(cell "$w" "$e")")
                 fi
                 pcol[$e]="${pcol[$e]:-} $row"
                 printf ' %13s' "$row"
@@ -410,7 +452,9 @@ report() {
             printf ' %13s' "$(geomean ${pcol[$e]})"
         done
         echo
+        unset pcol
     fi
+    done
     echo
     if [ "$has_interp" -eq 1 ]; then
         echo "* wasm-interp runs the small inputs only; its ratios compare it with native and wasmbox on those inputs."

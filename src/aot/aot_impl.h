@@ -38,7 +38,7 @@ typedef struct aot_fn {
     uint32_t func_index;
     uint32_t offset;              /* of the instruction being compiled */
     const wm_functype *type;
-    LLVMValueRef fn, ctx, helpers, mem_base, interrupt, slots;
+    LLVMValueRef fn, ctx, helpers, mem_base, limit_ptr, slots;
     LLVMBasicBlockRef entry;
     LLVMValueRef *locals;
     uint8_t *local_types;

@@ -87,8 +87,11 @@ static LLVMValueRef where_of(aot_fn *fc) {
     return c64(fc->am, (uint64_t)fc->func_index << 32 | fc->offset);
 }
 
+/* Helpers are looked up where they are called (mostly cold paths): a
+ * table pointer loaded at entry would hold a callee-saved register. */
 static LLVMValueRef helper(aot_fn *fc, unsigned idx) {
-    return load_invariant(fc, fc->am->ptr, fc->helpers, (uint64_t)idx * sizeof(void *), "");
+    LLVMValueRef h = load_invariant(fc, fc->am->ptr, fc->ctx, offsetof(wm_aot_ctx, helpers), "helpers");
+    return load_invariant(fc, fc->am->ptr, h, (uint64_t)idx * sizeof(void *), "");
 }
 
 static LLVMValueRef call_helper(aot_fn *fc, unsigned idx, LLVMValueRef *args, unsigned n) {
@@ -101,9 +104,10 @@ static LLVMValueRef call_helper(aot_fn *fc, unsigned idx, LLVMValueRef *args, un
 
 static void keep_alive(aot_fn *fc, LLVMValueRef v);
 
+/* A load from linear memory (not of a local: those are allocas). */
 static bool is_load(LLVMValueRef v) {
-    if (LLVMIsALoadInst(v)) return true;
-    return LLVMIsACastInst(v) && LLVMIsALoadInst(LLVMGetOperand(v, 0));
+    if (LLVMIsACastInst(v)) v = LLVMGetOperand(v, 0);
+    return LLVMIsALoadInst(v) && !LLVMIsAAllocaInst(LLVMGetOperand(v, 0));
 }
 
 /* Loads the program has done before this point (values on the operand
@@ -708,20 +712,17 @@ static void call_indirect(aot_fn *fc, uint32_t ti, uint32_t table) {
 
 /* ------------------------------------------------------------ checks */
 
-static void check_interrupt(aot_fn *fc) {
-    aot_mod *am = fc->am;
-    LLVMValueRef v = LLVMBuildLoad2(am->B, am->i32, fc->interrupt, "");
-    LLVMSetVolatile(v, 1);
-    trap_if(fc, LLVMBuildICmp(am->B, LLVMIntNE, v, c32(am, 0), ""), WB_TRAP_INTERRUPTED, NULL);
-}
-
+/* sp < *ctx->stack_limit: the stack is exhausted, or (the limit set to
+ * UINTPTR_MAX) the store was interrupted; one load and one compare serve
+ * both, at every function entry and loop header. The load is volatile:
+ * another thread changes the limit while a loop runs. */
 static void check_stack(aot_fn *fc) {
     aot_mod *am = fc->am;
     LLVMMetadataRef name = LLVMMDStringInContext2(am->C, "rsp", 3);
     LLVMValueRef md = LLVMMetadataAsValue(am->C, LLVMMDNodeInContext2(am->C, &name, 1));
     LLVMValueRef sp = call_intrinsic(am, "llvm.read_register", am->i64, &md, 1);
-    LLVMValueRef lp = load_invariant(fc, am->ptr, fc->ctx, offsetof(wm_aot_ctx, stack_limit), "");
-    LLVMValueRef limit = load_rt(fc, am->i64, lp, 0);
+    LLVMValueRef limit = LLVMBuildLoad2(am->B, am->i64, fc->limit_ptr, "");
+    LLVMSetVolatile(limit, 1);
     trap_if(fc, LLVMBuildICmp(am->B, LLVMIntULT, sp, limit, ""), WB_TRAP_STACK_EXHAUSTED, NULL);
 }
 
@@ -838,9 +839,8 @@ bool aot_compile_body(aot_mod *am, uint32_t fi) {
     fc->entry = LLVMAppendBasicBlockInContext(am->C, fc->fn, "entry");
     LLVMPositionBuilderAtEnd(B, fc->entry);
     fc->ctx = LLVMGetParam(fc->fn, 0);
-    fc->helpers = load_invariant(fc, am->ptr, fc->ctx, offsetof(wm_aot_ctx, helpers), "helpers");
     fc->mem_base = load_invariant(fc, am->ptr, fc->ctx, offsetof(wm_aot_ctx, mem_base), "mem");
-    fc->interrupt = load_invariant(fc, am->ptr, fc->ctx, offsetof(wm_aot_ctx, interrupt), "intr");
+    fc->limit_ptr = load_invariant(fc, am->ptr, fc->ctx, offsetof(wm_aot_ctx, stack_limit), "limit");
 
     /* Locals. */
     uint32_t np = fc->type->nparams;
@@ -857,7 +857,6 @@ bool aot_compile_body(aot_mod *am, uint32_t fi) {
         LLVMBuildStore(B, i < np ? LLVMGetParam(fc->fn, i + 1) : zero_of(am, fc->local_types[i]),
                        fc->locals[i]);
     check_stack(fc);
-    if (am->has_calls[fi - m->nimported_funcs]) check_interrupt(fc);
 
     ctl_push(fc, CTL_FUNC, 0, NULL, fc->type->nresults, fc->type->results);
 
@@ -908,7 +907,7 @@ bool aot_compile_body(aot_mod *am, uint32_t fi) {
                     LLVMAddIncoming(c->loop_phis[i], &fc->stack[c->height + i], &from, 1);
                     fc->stack[c->height + i] = c->loop_phis[i];
                 }
-                check_interrupt(fc);
+                check_stack(fc);
             } else if (op == 0x04) {
                 LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(am->C, fc->fn, "then");
                 c->else_bb = LLVMAppendBasicBlockInContext(am->C, fc->fn, "else");

@@ -234,7 +234,7 @@ static void buf_align(buf *b, size_t a) {
 }
 
 typedef struct linked {
-    buf code, rodata;
+    buf code, rodata, syms;
     uint32_t *func_off, *entry_off;
     uint32_t *relative;
     uint32_t nrelative;
@@ -305,10 +305,17 @@ static bool link_object(const uint8_t *obj, size_t len, const wm_module *m, link
         if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
             s->st_shndx >= n || where[s->st_shndx] != 1)
             continue;
-        if (sscanf(name, "f%u%c", &idx, &c) == 1 && idx >= m->nimported_funcs && idx < m->nfuncs)
-            out->func_off[idx - m->nimported_funcs] = (uint32_t)(base[s->st_shndx] + s->st_value);
-        else if (sscanf(name, "e%u%c", &idx, &c) == 1 && idx < m->ntypes)
-            out->entry_off[idx] = (uint32_t)(base[s->st_shndx] + s->st_value);
+        uint32_t at = (uint32_t)(base[s->st_shndx] + s->st_value);
+        if (sscanf(name, "f%u%c", &idx, &c) == 1 && idx >= m->nimported_funcs && idx < m->nfuncs) {
+            /* Every function, for profilers; only global ones keep the
+             * Wasm signature (LLVM may change an internal one's). */
+            wm_aot_sym sym = {at, (uint32_t)s->st_size, idx};
+            buf_put(&out->syms, &sym, sizeof sym);
+            if (ELF64_ST_BIND(s->st_info) == STB_GLOBAL) out->func_off[idx - m->nimported_funcs] = at;
+        }
+        else if (sscanf(name, "e%u%c", &idx, &c) == 1 && idx < m->ntypes &&
+                 ELF64_ST_BIND(s->st_info) == STB_GLOBAL)
+            out->entry_off[idx] = at;
     }
     buf rel = {0};
     for (uint32_t i = 1; i < n && ok; i++) {
@@ -496,6 +503,13 @@ wb_status wb_aot_compile(const uint8_t *bytes, size_t len, const wb_aot_options 
         st = compile_fail(err, WB_ERR_UNSUPPORTED, msg);
         goto done;
     }
+    if (getenv("WASMBOX_AOT_DUMP_OBJ")) {
+        FILE *df = fopen(getenv("WASMBOX_AOT_DUMP_OBJ"), "wb");
+        if (df) {
+            fwrite(LLVMGetBufferStart(objbuf), 1, LLVMGetBufferSize(objbuf), df);
+            fclose(df);
+        }
+    }
     lk.func_off = calloc(ndef + 1, sizeof *lk.func_off);
     lk.entry_off = calloc(m->ntypes + 1, sizeof *lk.entry_off);
     {
@@ -527,6 +541,7 @@ wb_status wb_aot_compile(const uint8_t *bytes, size_t len, const wb_aot_options 
         h.nfuncs = ndef;
         h.ntypes = m->ntypes;
         h.nrelative = lk.nrelative;
+        h.nsyms = (uint32_t)(lk.syms.len / sizeof(wm_aot_sym));
         h.code_size = (uint32_t)lk.code.len;
         h.rodata_size = (uint32_t)lk.rodata.len;
         buf b = {0};
@@ -534,6 +549,7 @@ wb_status wb_aot_compile(const uint8_t *bytes, size_t len, const wb_aot_options 
         buf_put(&b, lk.func_off, (size_t)ndef * 4);
         buf_put(&b, lk.entry_off, (size_t)m->ntypes * 4);
         buf_put(&b, lk.relative, (size_t)lk.nrelative * 4);
+        buf_put(&b, lk.syms.p, lk.syms.len);
         buf_put(&b, lk.code.p, lk.code.len);
         buf_put(&b, NULL, (lk.code.len + WM_AOT_PAGE - 1) / WM_AOT_PAGE * WM_AOT_PAGE - lk.code.len);
         buf_put(&b, lk.rodata.p, lk.rodata.len);
@@ -554,6 +570,7 @@ done:
     free(am->has_calls);
     free(lk.code.p);
     free(lk.rodata.p);
+    free(lk.syms.p);
     free(lk.func_off);
     free(lk.entry_off);
     free(lk.relative);

@@ -224,7 +224,7 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
             const char *m = a[2] == 'i' ? "off" : a[5] == '\0' ? "on" : a[5] == '=' ? a + 6 : "";
             int k = 0;
             while (k < 4 && strcmp(m, modes[k]) != 0) k++;
-            if (k == 4 || (a[2] == 'i' && a[7] != '\0')) {
+            if (k == 4) {
                 cli_error("run: unknown option '%s' (--aot[=on|off|cached|background], --interp)", a);
                 return CLI_EXIT_USAGE;
             }

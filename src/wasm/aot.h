@@ -22,6 +22,8 @@
  *                                                  each module type)
  *   u32 relative[nrelative]    (image offsets of 8-byte words to which the
  *                               load address is added)
+ *   wm_aot_sym syms[nsyms]     (every compiled function: code offset, size
+ *                               and Wasm index; for profilers and traps)
  *   image: code (code_size bytes, padded to the page), then read-only
  *          data (rodata_size bytes)
  *   u8 tag[32]                 (HMAC-SHA256 of everything before it,
@@ -67,8 +69,12 @@ typedef struct wm_aot_header {
     uint32_t nrelative;
     uint32_t code_size;       /* bytes of code; rodata starts at the next page */
     uint32_t rodata_size;
-    uint32_t reserved;
+    uint32_t nsyms;
 } wm_aot_header;
+
+typedef struct wm_aot_sym {
+    uint32_t offset, size, func;
+} wm_aot_sym;
 
 /* CPU features that change which instructions the compiler may use. */
 enum {
@@ -128,8 +134,12 @@ struct wm_aot_ctx {
     wb_table **tables;
     wb_func **funcs;                   /* imported ones first */
     const uint32_t *type_ids;          /* canonical id of each module type */
-    volatile sig_atomic_t *interrupt;  /* non-zero: stop with "interrupted" */
-    const uintptr_t *stack_limit;      /* lowest stack pointer allowed */
+    volatile sig_atomic_t *interrupt;  /* unused by code; see stack_limit */
+    /* The lowest stack pointer allowed. It doubles as the interrupt flag:
+     * wb_store_interrupt sets it to UINTPTR_MAX, so the check every
+     * function entry and loop header makes anyway fails, and the trap
+     * helper tells the two apart (ex->interrupt). */
+    volatile uintptr_t *stack_limit;
     const wm_aot_helpers *helpers;
     wb_instance *inst;
     wm_exec *exec;
@@ -150,7 +160,7 @@ struct wm_aot_ctx {
 
 /* Artifact ABI version: bump when the calling convention changes in a way
  * the offsets above do not show. */
-#define WM_AOT_ABI_VERSION 1u
+#define WM_AOT_ABI_VERSION 2u
 
 static inline uint32_t wm_aot_abi(void) {
     uint32_t h = 2166136261u ^ WM_AOT_ABI_VERSION;

@@ -37,9 +37,10 @@ typedef struct wm_aot_image {
     uint32_t nfuncs, ntypes;
     uint32_t *func_off;  /* per defined function; UINT32_MAX: none */
     uint32_t *entry_off; /* per type */
-    /* Defined functions sorted by code offset, to name a faulting pc. */
-    uint32_t *by_addr;
-    uint32_t nby_addr;
+    /* Every compiled function sorted by code offset, to name a faulting
+     * pc (and for perf's map). */
+    wm_aot_sym *syms;
+    uint32_t nsyms;
 } wm_aot_image;
 
 /* --------------------------------------------------------------- cpu */
@@ -145,17 +146,32 @@ void wm_aot_image_free(wm_aot_image *img) {
     if (img->map) munmap(img->map, img->map_len);
     free(img->func_off);
     free(img->entry_off);
-    free(img->by_addr);
+    free(img->syms);
     free(img);
 }
 
-static const wm_aot_image *sort_image;
-static int by_addr_cmp(const void *a, const void *b) {
-    uint32_t x = sort_image->func_off[*(const uint32_t *)a];
-    uint32_t y = sort_image->func_off[*(const uint32_t *)b];
+static int by_offset(const void *a, const void *b) {
+    uint32_t x = ((const wm_aot_sym *)a)->offset, y = ((const wm_aot_sym *)b)->offset;
     return x < y ? -1 : x > y;
 }
-static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* With $WASMBOX_PERF_MAP set, native functions are listed in
+ * /tmp/perf-PID.map, where `perf report` finds their names. */
+static void perf_map(const wb_module *mod, const wm_aot_image *img) {
+    const char *env = getenv("WASMBOX_PERF_MAP");
+    if (!env || !*env || strcmp(env, "0") == 0) return;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+    FILE *f = fopen(path, "a");
+    if (!f) return;
+    for (uint32_t i = 0; i < img->nsyms; i++) {
+        const wm_aot_sym *s = &img->syms[i];
+        const char *name = wb_module_func_name(mod, s->func);
+        if (name) fprintf(f, "%lx %x wasm:%s\n", (unsigned long)(uintptr_t)(img->code + s->offset), s->size, name);
+        else fprintf(f, "%lx %x wasm#%u\n", (unsigned long)(uintptr_t)(img->code + s->offset), s->size, s->func);
+    }
+    fclose(f);
+}
 
 wb_status wb_module_load_native(wb_module *mod, const uint8_t *a, size_t len, const uint8_t *key,
                                 size_t key_len, wb_error *err) {
@@ -185,7 +201,9 @@ wb_status wb_module_load_native(wb_module *mod, const uint8_t *a, size_t len, co
     if ((h.features & ~cpu) != 0) return bad(err, "needs CPU features this machine lacks");
     uint32_t ndef = m->nfuncs - m->nimported_funcs;
     if (h.nfuncs != ndef || h.ntypes != m->ntypes) return bad(err, "function or type count differs");
-    uint64_t tables = (uint64_t)h.nfuncs * 4 + (uint64_t)h.ntypes * 4 + (uint64_t)h.nrelative * 4;
+    uint64_t tables = (uint64_t)h.nfuncs * 4 + (uint64_t)h.ntypes * 4 + (uint64_t)h.nrelative * 4 +
+                      (uint64_t)h.nsyms * sizeof(wm_aot_sym);
+    if (h.nsyms > h.nfuncs) return bad(err, "more symbols than functions");
     uint64_t code_pages = ((uint64_t)h.code_size + WM_AOT_PAGE - 1) / WM_AOT_PAGE * WM_AOT_PAGE;
     uint64_t image = code_pages + h.rodata_size;
     if (image > WM_AOT_MAX_IMAGE) return bad(err, "image size out of range");
@@ -197,8 +215,8 @@ wb_status wb_module_load_native(wb_module *mod, const uint8_t *a, size_t len, co
     img->ntypes = h.ntypes;
     img->func_off = malloc(((size_t)h.nfuncs + 1) * 4);
     img->entry_off = malloc(((size_t)h.ntypes + 1) * 4);
-    img->by_addr = malloc(((size_t)h.nfuncs + 1) * 4);
-    if (!img->func_off || !img->entry_off || !img->by_addr) {
+    img->syms = malloc(((size_t)h.nsyms + 1) * sizeof *img->syms);
+    if (!img->func_off || !img->entry_off || !img->syms) {
         wm_aot_image_free(img);
         return wm_fail(err, WB_ERR_NOMEM, WB_NO_OFFSET, WB_NO_INDEX, "out of memory");
     }
@@ -208,13 +226,22 @@ wb_status wb_module_load_native(wb_module *mod, const uint8_t *a, size_t len, co
     p += (size_t)h.ntypes * 4;
     const uint8_t *rel = p;
     p += (size_t)h.nrelative * 4;
+    memcpy(img->syms, p, (size_t)h.nsyms * sizeof *img->syms);
+    p += (size_t)h.nsyms * sizeof *img->syms;
+    img->nsyms = h.nsyms;
     for (uint32_t i = 0; i < h.nfuncs; i++) {
-        if (img->func_off[i] == UINT32_MAX) continue;
-        if (img->func_off[i] >= h.code_size) {
+        if (img->func_off[i] != UINT32_MAX && img->func_off[i] >= h.code_size) {
             wm_aot_image_free(img);
             return bad(err, "function offset outside the code");
         }
-        img->by_addr[img->nby_addr++] = i;
+    }
+    for (uint32_t i = 0; i < h.nsyms; i++) {
+        const wm_aot_sym *s = &img->syms[i];
+        if ((uint64_t)s->offset + s->size > h.code_size || s->func < m->nimported_funcs ||
+            s->func >= m->nfuncs) {
+            wm_aot_image_free(img);
+            return bad(err, "function symbol outside the code");
+        }
     }
     for (uint32_t i = 0; i < h.ntypes; i++) {
         if (img->entry_off[i] != UINT32_MAX && img->entry_off[i] >= h.code_size) {
@@ -258,11 +285,9 @@ wb_status wb_module_load_native(wb_module *mod, const uint8_t *a, size_t len, co
     }
     img->code = img->map;
     img->code_size = h.code_size;
-    pthread_mutex_lock(&sort_lock);
-    sort_image = img;
-    qsort(img->by_addr, img->nby_addr, 4, by_addr_cmp);
-    pthread_mutex_unlock(&sort_lock);
+    qsort(img->syms, img->nsyms, sizeof *img->syms, by_offset);
     mod->aot = img;
+    perf_map(mod, img);
     return WB_OK;
 }
 
@@ -307,16 +332,15 @@ wb_func *wm_aot_func_at(wb_store *s, uintptr_t pc) {
         const wm_aot_image *img = inst->aot ? inst->module->aot : NULL;
         if (!img || pc < (uintptr_t)img->code || pc >= (uintptr_t)img->code + img->code_size) continue;
         uint32_t off = (uint32_t)(pc - (uintptr_t)img->code);
-        /* Last function starting at or before off. Internal functions have
-         * no entry: a fault in one is named after the function before it. */
-        uint32_t lo = 0, hi = img->nby_addr;
+        /* The last function starting at or before off, if off is in it. */
+        uint32_t lo = 0, hi = img->nsyms;
         while (lo < hi) {
             uint32_t mid = (lo + hi) / 2;
-            if (img->func_off[img->by_addr[mid]] <= off) lo = mid + 1;
+            if (img->syms[mid].offset <= off) lo = mid + 1;
             else hi = mid;
         }
-        if (lo == 0) return NULL;
-        return inst->funcs[inst->m->nimported_funcs + img->by_addr[lo - 1]];
+        if (lo == 0 || off >= img->syms[lo - 1].offset + img->syms[lo - 1].size) return NULL;
+        return inst->funcs[img->syms[lo - 1].func];
     }
     return NULL;
 }
@@ -359,17 +383,24 @@ static uintptr_t thread_stack_limit(void) {
     return limit;
 }
 
+void wm_aot_set_limit(wm_exec *ex, uintptr_t v) {
+    __atomic_store_n(&ex->stack_limit, v, __ATOMIC_SEQ_CST);
+    /* wb_store_interrupt sets the flag, then the limit: if the flag is
+     * seen clear here, its store of the limit comes after ours. */
+    if (__atomic_load_n(&ex->interrupt, __ATOMIC_SEQ_CST))
+        __atomic_store_n(&ex->stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+}
+
 void wm_aot_enter(wm_exec *ex, wb_func *f, wm_slot *io) {
     const wm_aot_image *img = f->inst->module->aot;
     uint32_t ti = f->inst->m->func_types[f->index];
     void (*entry)(void *, void *, wm_slot *) =
         (void (*)(void *, void *, wm_slot *))(void *)(img->code + img->entry_off[ti]);
     uintptr_t saved_limit = ex->stack_limit;
-    ex->stack_limit = thread_stack_limit();
+    if (saved_limit == 0 || saved_limit == UINTPTR_MAX) wm_aot_set_limit(ex, thread_stack_limit());
     ex->in_wasm = 1;
     entry(f->aot_vmctx, f->aot_code, io);
     ex->in_wasm = 0;
-    ex->stack_limit = saved_limit;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -390,10 +421,12 @@ static void set_where(wm_aot_ctx *c, wm_aot_where where) {
 
 static _Noreturn void h_trap(wm_aot_ctx *c, uint32_t trap, wm_aot_where where, uint32_t detail) {
     wm_exec *ex = c->exec;
+    /* A failed stack check is an interrupt when one was asked for. */
+    if (trap == WB_TRAP_STACK_EXHAUSTED && __atomic_load_n(&ex->interrupt, __ATOMIC_SEQ_CST))
+        trap = WB_TRAP_INTERRUPTED;
     ex->trap = (wb_trap)trap;
     ex->trap_detail = detail;
     set_where(c, where);
-    if (trap == WB_TRAP_INTERRUPTED) ex->interrupt = 0;
     jump(ex, WB_ERR_TRAP);
 }
 

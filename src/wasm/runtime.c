@@ -392,7 +392,11 @@ uint64_t wb_store_fuel_left(const wb_store *s) {
     return s->exec.fuel_limited ? (uint64_t)(s->exec.fuel > 0 ? s->exec.fuel : 0) : UINT64_MAX;
 }
 
-void wb_store_interrupt(wb_store *s) { s->exec.interrupt = 1; }
+void wb_store_interrupt(wb_store *s) {
+    /* The flag first: native code that sees the limit fail looks at it. */
+    __atomic_store_n(&s->exec.interrupt, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&s->exec.stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+}
 
 wb_status wm_store_intern_type(wb_store *s, const wm_functype *t, uint32_t *id) {
     for (uint32_t i = 0; i < s->ntypes; i++) {
@@ -674,6 +678,7 @@ wb_status wm_exec_call(wm_exec *ex, wb_func *f, wb_error *err) {
     sigjmp_buf *const saved_jmp = ex->jmp;
     wm_exec *const saved_current = current_exec;
     const sig_atomic_t saved_in = ex->in_wasm;
+    const uintptr_t saved_limit = ex->stack_limit;
     sigjmp_buf jb;
     volatile wb_status st = WB_OK;
 
@@ -741,10 +746,12 @@ wb_status wm_exec_call(wm_exec *ex, wb_func *f, wb_error *err) {
     ex->stack_top = saved_top;
     ex->frame_top = saved_frames;
     if (st == WB_OK) {
+        wm_aot_set_limit(ex, saved_limit);
         wb_error_clear(err);
         return WB_OK;
     }
     if (ex->trap == WB_TRAP_INTERRUPTED) ex->interrupt = 0;
+    wm_aot_set_limit(ex, saved_limit);
     return report(ex, st, err);
 }
 

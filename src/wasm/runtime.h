@@ -153,7 +153,9 @@ typedef struct wm_exec {
     uint64_t trap_offset;            /* set by native code, else WB_NO_OFFSET */
     wb_status jump_status;           /* why native code jumped to `jmp` */
     uintptr_t fault_pc;              /* where a fault in native code hit */
-    uintptr_t stack_limit;           /* native code's lowest stack pointer */
+    /* Native code's lowest stack pointer, or UINTPTR_MAX to interrupt it
+     * (wm_aot_enter, wb_store_interrupt). */
+    volatile uintptr_t stack_limit;
     uint32_t trap_detail;            /* table index for element traps */
     char host_message[256];
     int exit_code;
@@ -211,6 +213,9 @@ void wm_aot_image_free(struct wm_aot_image *img);
 /* Runs native f with arguments in io (results written back), under the
  * caller's sigsetjmp; traps jump there with WM_JUMP_TRAP. */
 void wm_aot_enter(wm_exec *ex, wb_func *f, wm_slot *io);
+/* Sets the native stack limit to v, unless an interrupt is pending (then
+ * it stays UINTPTR_MAX, so native code stops). */
+void wm_aot_set_limit(wm_exec *ex, uintptr_t v);
 /* The function whose native code contains pc, or NULL. */
 wb_func *wm_aot_func_at(wb_store *s, uintptr_t pc);
 /* Values passed to siglongjmp(*ex->jmp, v). */
