@@ -521,10 +521,12 @@ static cli_aot_mode cli_aot_mode_of(const cli_run_opts *o) {
                : strcmp(env, "background") == 0            ? AOT_BACKGROUND
                                                            : AOT_CACHED;
     }
-    /* Only the interpreter meters fuel: say so rather than ignore it. */
-    if (o->fuel && mode != AOT_OFF) {
+    /* Only the interpreter meters fuel and counts call depth: say so
+     * rather than ignore the limit. */
+    if ((o->fuel || o->max_stack) && mode != AOT_OFF) {
         if (o->aot_set && mode == AOT_ON)
-            cli_error("run: --fuel is metered by the interpreter only; running interpreted");
+            cli_error("run: %s is metered by the interpreter only; running interpreted",
+                      o->fuel ? "--fuel" : "--max-stack");
         mode = AOT_OFF;
     }
     return mode;

@@ -112,6 +112,8 @@ bool native_cache_open(native_cache *c, bool create, char *why, size_t wsize) {
     memset(c, 0, sizeof *c);
     c->dirfd = -1;
     c->max_bytes = DEFAULT_MAX_BYTES;
+    const char *v = getenv("WASMBOX_AOT_VERBOSE");
+    c->verbose = v && *v && strcmp(v, "0") != 0;
     const char *cap = getenv("WASMBOX_CACHE_MAX");
     if (cap && *cap) {
         char *end;
@@ -184,6 +186,11 @@ int native_cache_load(native_cache *c, wb_module *mod, const uint8_t *wasm, size
                       const native_flags *f, char *why, size_t wsize) {
     char name[96];
     native_cache_name(wasm, len, f, name);
+    return native_cache_load_name(c, mod, name, why, wsize);
+}
+
+int native_cache_load_name(native_cache *c, wb_module *mod, const char *name, char *why,
+                           size_t wsize) {
     int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return 0;
     uint8_t *art;
@@ -204,6 +211,7 @@ int native_cache_load(native_cache *c, wb_module *mod, const uint8_t *wasm, size
         unlinkat(c->dirfd, name, 0);
         return -1;
     }
+    if (c->verbose) fprintf(stderr, "wasmbox: running native code %s/%s\n", c->dir, name);
     return 1;
 }
 

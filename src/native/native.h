@@ -34,6 +34,8 @@ typedef struct native_cache {
     int dirfd;            /* open on dir, -1 when closed */
     uint8_t key[WB_NATIVE_KEY_SIZE];
     uint64_t max_bytes;   /* size cap; the oldest go first */
+    bool verbose;         /* say on stderr which native code runs
+                           * ($WASMBOX_AOT_VERBOSE) */
 } native_cache;
 
 /* The cache folder this process uses (creating nothing). */
@@ -51,6 +53,9 @@ void native_cache_name(const uint8_t *wasm, size_t len, const native_flags *f, c
  * refused (why says why; the file is removed so it gets rebuilt). */
 int native_cache_load(native_cache *c, wb_module *mod, const uint8_t *wasm, size_t len,
                       const native_flags *f, char *why, size_t wsize);
+/* The same with the artifact's name (native_cache_name) computed before. */
+int native_cache_load_name(native_cache *c, wb_module *mod, const char *name, char *why,
+                           size_t wsize);
 
 /* Compiles the module at wasm_path (whose bytes are wasm[0..len)) with
  * wasmbox-aotc, seals the artifact and renames it into the cache (or, when

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "native/native.h"
 #include "oci/runtime.h"
 #include "oci/workload.h"
 
@@ -156,6 +157,14 @@ static void create_child(create_ctx *c) {
     }
     if (!oci_hooks_run(&c->spec, OCI_HOOK_CREATE_CONTAINER, state, &e)) child_fail(sync, &e);
     if (!oci_security_apply_limits(&c->sec, &e)) child_fail(sync, &e);
+    /* The native-code cache is the host's: opened while the host's files
+     * are still in view. No cache (or WASMBOX_AOT=off in the container's
+     * environment): the module is interpreted. */
+    native_cache nc;
+    char nwhy[600];
+    const char *aot_env = oci_spec_env(&c->spec, "WASMBOX_AOT");
+    bool have_nc = !(aot_env && strcmp(aot_env, "off") == 0) && native_cache_open(&nc, false, nwhy, sizeof nwhy);
+    if (have_nc && oci_spec_env(&c->spec, "WASMBOX_AOT_VERBOSE")) nc.verbose = true;
     if (c->mount_ns && !oci_linux_pivot(&c->spec, c->o->no_pivot, &e)) child_fail(sync, &e);
 
     /* cwd: inside the container's root, which pivot_root made "/". */
@@ -173,8 +182,10 @@ static void create_child(create_ctx *c) {
     close(rootfd);
     oci_workload w;
     uint64_t cap = c->res.has_memory_limit ? oci_memory_cap(c->res.memory_limit) : 0;
-    if (!oci_workload_load(&w, &c->spec, modfd, guest, c->mount_ns, cap, &e)) child_fail(sync, &e);
+    if (!oci_workload_load(&w, &c->spec, modfd, guest, c->mount_ns, cap, have_nc ? &nc : NULL, &e))
+        child_fail(sync, &e);
     close(modfd);
+    if (have_nc) native_cache_close(&nc);
     set_process_title(&c->spec);
     /* Nothing of ours may stay reachable from /proc/<pid>/ (no exe of
      * interest, but also no memory or descriptors) for other processes. */

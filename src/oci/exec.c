@@ -113,7 +113,8 @@ static void exec_grandchild(int sock, int console, const oci_spec *s, const oci_
         goto fail;
     }
     oci_workload w;
-    if (!oci_workload_load(&w, s, modfd, guest, true, cap, &e)) goto fail;
+    /* exec joins the container after its pivot: no host cache in view. */
+    if (!oci_workload_load(&w, s, modfd, guest, true, cap, NULL, &e)) goto fail;
     close(modfd);
     if (!oci_security_apply(sec, &e)) goto fail;
     oci_sync_send(sock, EXEC_READY, 0, NULL);

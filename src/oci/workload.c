@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "native/native.h"
 #include "oci/oci.h"
 #include "oci/workload.h"
 
@@ -109,7 +110,7 @@ static bool workload_error(oci_err *e, const char *what, const wb_error *err) {
 }
 
 bool oci_workload_load(oci_workload *w, const oci_spec *s, int modfd, const char *module_path,
-                       bool pivoted, uint64_t memory_cap, oci_err *e) {
+                       bool pivoted, uint64_t memory_cap, native_cache *nc, oci_err *e) {
     memset(w, 0, sizeof *w);
     snprintf(w->module_path, sizeof w->module_path, "%s", module_path);
     struct stat st;
@@ -141,12 +142,22 @@ bool oci_workload_load(oci_workload *w, const oci_spec *s, int modfd, const char
         free(bytes);
         return workload_error(e, "engine", &err);
     }
+    /* The cache names native code by the module's hash: taken before the
+     * module takes the bytes. */
+    char native_name[96];
+    native_flags nflags = {2, false};
+    if (nc) native_cache_name(bytes, len, &nflags, native_name);
     /* The module takes the bytes. */
     if (wb_module_new_owned(w->engine, bytes, len, &w->module, &err) != WB_OK) {
         w->module = NULL;
         char what[PATH_MAX + 64];
         snprintf(what, sizeof what, "invalid WebAssembly module %s", module_path);
         return workload_error(e, what, &err);
+    }
+    if (nc) {
+        char why[600];
+        if (native_cache_load_name(nc, w->module, native_name, why, sizeof why) < 0)
+            fprintf(stderr, "wasmbox: native code refused (%s); running interpreted\n", why);
     }
 
     /* Preopens: "/" first; mounts after it, so that wasi-libc's longest-

@@ -34,8 +34,11 @@ uint64_t oci_memory_cap(int64_t limit);
 /* Reads and validates the module from modfd and prepares WASI from the
  * spec. pivoted: the process already sees the container's root (paths
  * are container paths); otherwise host paths from the spec are used. */
+/* nc: the native-code cache, opened before pivot_root (NULL: none); the
+ * module runs its cached native code when there is some. */
+struct native_cache;
 bool oci_workload_load(oci_workload *w, const oci_spec *s, int modfd, const char *module_path,
-                       bool pivoted, uint64_t memory_cap, oci_err *e);
+                       bool pivoted, uint64_t memory_cap, struct native_cache *nc, oci_err *e);
 /* Instantiates and runs _start; returns the exit status. */
 int oci_workload_run(oci_workload *w);
 void oci_workload_free(oci_workload *w);

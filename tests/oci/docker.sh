@@ -11,6 +11,18 @@
 source "$(dirname "$0")/lib_oci.sh"
 oci_need jq
 oci_build_programs
+# Native code: the probe is compiled ahead of time into a private cache,
+# which the runtime (started by dockerd, whose environment it inherits)
+# uses; so every container below runs native code. Without the compiler
+# they are interpreted, and the checks that need native code say so.
+export WASMBOX_CACHE_DIR=$WORK/aot-cache
+AOT=0
+if [ -x "$(dirname "$WASMBOX")/wasmbox-aotc" ] && "$WASMBOX" compile -q "$PROBE"; then
+    AOT=1
+    pass "probe.wasm compiled ahead of time into $WASMBOX_CACHE_DIR"
+else
+    echo "note: no wasmbox-aotc beside $WASMBOX: containers run interpreted"
+fi
 oci_start_dockerd
 oci_docker_images
 
@@ -29,6 +41,17 @@ arg[1]=hello
 arg[2]=one
 arg[3]=two words
 one=(unset)" "$OUT"
+
+if [ "$AOT" = 1 ]; then
+    dr --rm -e WASMBOX_AOT_VERBOSE=1 "$P" hello
+    expect_match "a container runs the cached native code" "running native code" "$ERR$OUT"
+    dr --rm -e WASMBOX_AOT=off -e WASMBOX_AOT_VERBOSE=1 "$P" hello
+    if [[ "$ERR$OUT" != *"running native code"* && $RC == 0 ]]; then
+        pass "WASMBOX_AOT=off in the container interprets"
+    else
+        fail "WASMBOX_AOT=off: exit $RC: $ERR $OUT"
+    fi
+fi
 
 dr --rm -e EXIT=7 "$P" hello
 expect_status "exit code of docker run = the module's (EXIT=7)" 7
