@@ -20,7 +20,7 @@ typedef struct aot_mod {
     LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr, voidt;
     LLVMTypeRef *ftypes;          /* per module type: (ctx, params) -> results */
     LLVMValueRef *funcs;          /* per defined function */
-    bool *has_calls;              /* per defined function */
+    bool *check_stack;            /* per defined function (aot_stack_checks) */
     LLVMTypeRef helper_types[WM_H_COUNT];
     uint32_t max_slots;           /* largest params/results count of a type */
     unsigned md_invariant, md_tbaa, md_prof;
@@ -56,6 +56,8 @@ LLVMTypeRef aot_valtype(aot_mod *am, uint8_t t);
 LLVMTypeRef aot_result_type(aot_mod *am, const wm_functype *t);
 LLVMTypeRef aot_func_type(aot_mod *am, const wm_functype *t);
 bool aot_compile_body(aot_mod *am, uint32_t func_index);
-bool aot_body_has_calls(const wm_code *code);
+/* Fills needs[defined index]: whether a function checks the stack limit
+ * at entry. False when a body cannot be read (then check everywhere). */
+bool aot_stack_checks(const wm_module *m, bool *needs);
 
 #endif /* WB_AOT_IMPL_H */

@@ -856,7 +856,7 @@ bool aot_compile_body(aot_mod *am, uint32_t fi) {
     for (uint32_t i = 0; i < fc->nlocals; i++)
         LLVMBuildStore(B, i < np ? LLVMGetParam(fc->fn, i + 1) : zero_of(am, fc->local_types[i]),
                        fc->locals[i]);
-    check_stack(fc);
+    if (am->check_stack[fi - m->nimported_funcs]) check_stack(fc);
 
     ctl_push(fc, CTL_FUNC, 0, NULL, fc->type->nresults, fc->type->results);
 
@@ -1167,11 +1167,103 @@ bool aot_compile_body(aot_mod *am, uint32_t fi) {
     return ok;
 }
 
-/* Whether a body contains a call (then it checks for interruption at its
- * entry: recursion without loops must stop too). A byte scan would see
- * 0x10 inside immediates, so this only over-approximates: harmless. */
-bool aot_body_has_calls(const wm_code *code) {
-    for (const uint8_t *p = code->body; p < code->end; p++)
-        if (*p == 0x10 || *p == 0x11) return true;
-    return false;
+/* Which functions check the stack limit at entry (a compare with the
+ * limit, which also serves interrupts). Those that can recurse (a cycle of
+ * direct calls) need it: a runaway recursion must trap, and an interrupt
+ * reach a recursion without loops. Those that call outside the module's
+ * code (imports, call_indirect) need it: a host function must find room
+ * below them. The others are bounded: their callees check, and a deep
+ * chain of them ends at the guard page, which the fault handler turns
+ * into "call stack exhausted" too. */
+typedef struct callgraph {
+    uint32_t n;
+    uint32_t **callees; /* per function: direct callees (defined ones) */
+    uint32_t *ncallees;
+    uint32_t *index, *low, *stack, sp, next;
+    bool *on_stack;
+} callgraph;
+
+static void tarjan(callgraph *g, uint32_t v, bool *needs) {
+    /* Recursive: call chains in Wasm modules are shallow compared with the
+     * compiler's stack, and the compile runs under a CPU limit anyway. */
+    g->index[v] = g->low[v] = ++g->next;
+    g->stack[g->sp++] = v;
+    g->on_stack[v] = true;
+    for (uint32_t k = 0; k < g->ncallees[v]; k++) {
+        uint32_t w = g->callees[v][k];
+        if (w == v) needs[v] = true;
+        if (!g->index[w]) {
+            tarjan(g, w, needs);
+            if (g->low[w] < g->low[v]) g->low[v] = g->low[w];
+        } else if (g->on_stack[w] && g->index[w] < g->low[v]) {
+            g->low[v] = g->index[w];
+        }
+    }
+    if (g->low[v] == g->index[v]) {
+        uint32_t size = 0, w;
+        uint32_t start = g->sp;
+        do {
+            w = g->stack[--start];
+            size++;
+        } while (w != v);
+        for (uint32_t k = start; k < g->sp; k++) {
+            g->on_stack[g->stack[k]] = false;
+            if (size > 1) needs[g->stack[k]] = true;
+        }
+        g->sp = start;
+    }
+}
+
+bool aot_stack_checks(const wm_module *m, bool *needs) {
+    uint32_t n = m->nfuncs - m->nimported_funcs;
+    callgraph g = {0};
+    g.n = n;
+    g.callees = calloc(n + 1, sizeof *g.callees);
+    g.ncallees = calloc(n + 1, sizeof *g.ncallees);
+    g.index = calloc(n + 1, sizeof *g.index);
+    g.low = calloc(n + 1, sizeof *g.low);
+    g.stack = calloc(n + 1, sizeof *g.stack);
+    g.on_stack = calloc(n + 1, sizeof *g.on_stack);
+    bool ok = g.callees && g.ncallees && g.index && g.low && g.stack && g.on_stack;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        const wm_code *code = &m->codes[i];
+        wm_reader rd;
+        wm_reader_init(&rd, m->bytes, code->body, code->end);
+        uint32_t cap = 0;
+        while (ok && wm_reader_left(&rd) > 0) {
+            uint8_t op;
+            wm_read_u8(&rd, &op);
+            if (op == 0x02 || op == 0x03 || op == 0x04) {
+                int64_t bt;
+                wm_read_s33(&rd, &bt);
+            } else if (op == 0x10) {
+                uint32_t f;
+                wm_read_u32(&rd, &f);
+                if (f < m->nimported_funcs) {
+                    needs[i] = true;
+                } else if (!rd.failed) {
+                    if (g.ncallees[i] == cap) {
+                        uint32_t *nc = realloc(g.callees[i], (cap = cap ? cap * 2 : 4) * sizeof *nc);
+                        if (!nc) { ok = false; break; }
+                        g.callees[i] = nc;
+                    }
+                    g.callees[i][g.ncallees[i]++] = f - m->nimported_funcs;
+                }
+            } else {
+                if (op == 0x11) needs[i] = true;
+                ok = skip_immediates(&rd, op);
+            }
+            if (rd.failed) ok = false;
+        }
+    }
+    for (uint32_t i = 0; ok && i < n; i++)
+        if (!g.index[i]) tarjan(&g, i, needs);
+    for (uint32_t i = 0; i < n && g.callees; i++) free(g.callees[i]);
+    free(g.callees);
+    free(g.ncallees);
+    free(g.index);
+    free(g.low);
+    free(g.stack);
+    free(g.on_stack);
+    return ok;
 }

@@ -446,7 +446,9 @@ wb_status wb_aot_compile(const uint8_t *bytes, size_t len, const wb_aot_options 
     }
     uint32_t ndef = m->nfuncs - m->nimported_funcs;
     am->funcs = calloc(ndef + 1, sizeof *am->funcs);
-    am->has_calls = calloc(ndef + 1, sizeof *am->has_calls);
+    am->check_stack = calloc(ndef + 1, sizeof *am->check_stack);
+    if (!aot_stack_checks(m, am->check_stack))
+        for (uint32_t i = 0; i < ndef; i++) am->check_stack[i] = true;
     for (uint32_t i = 0; i < ndef; i++) {
         uint32_t fi = m->nimported_funcs + i;
         char name[24];
@@ -459,7 +461,6 @@ wb_status wb_aot_compile(const uint8_t *bytes, size_t len, const wb_aot_options 
         }
         add_fn_attrs(am, f);
         am->funcs[i] = f;
-        am->has_calls[i] = aot_body_has_calls(&m->codes[i]);
     }
     for (uint32_t i = 0; i < ndef; i++) {
         if (!aot_compile_body(am, m->nimported_funcs + i)) {
@@ -567,7 +568,7 @@ done:
     LLVMContextDispose(am->C);
     free(am->ftypes);
     free(am->funcs);
-    free(am->has_calls);
+    free(am->check_stack);
     free(lk.code.p);
     free(lk.rodata.p);
     free(lk.syms.p);

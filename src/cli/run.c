@@ -559,7 +559,8 @@ static void cli_compile_in_background(const char *file) {
 
 /* Attaches cached native code to the module, compiling it first in mode
  * on. Any failure leaves the module interpreting, with a note. */
-static void cli_native(const cli_run_opts *o, cli_run_state *s, cli_aot_mode mode) {
+static void cli_native(const cli_run_opts *o, cli_run_state *s, cli_aot_mode mode,
+                       const char *name) {
     native_cache c;
     char why[600];
     native_flags f = {2, false};
@@ -568,7 +569,7 @@ static void cli_native(const cli_run_opts *o, cli_run_state *s, cli_aot_mode mod
         else if (mode == AOT_BACKGROUND) cli_compile_in_background(o->file);
         return;
     }
-    int got = native_cache_load(&c, s->module, s->bytes, s->len, &f, why, sizeof why);
+    int got = native_cache_load_name(&c, s->module, name, why, sizeof why);
     if (got < 0)
         cli_error("run: native code refused (%s); %s", why,
                   mode == AOT_ON ? "compiling it again" : "running interpreted");
@@ -603,20 +604,24 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
         cli_error_wb("engine", &err);
         return CLI_EXIT_FAILURE;
     }
-    /* The module takes the bytes (no copy), unless native code is looked
-     * up: its cache key is the bytes' hash. */
+    /* Native code is looked up by the module's hash, taken before the
+     * module takes the bytes (no copy). Only a compile (--aot on a miss)
+     * needs them again: then they are copied. */
     cli_aot_mode mode = cli_aot_mode_of(o);
-    wb_status st = mode == AOT_OFF
-                       ? wb_module_new_owned(s->engine, s->bytes, s->len, &s->module, &err)
-                       : wb_module_new(s->engine, s->bytes, s->len, &s->module, &err);
-    if (mode == AOT_OFF) s->bytes = NULL;
+    char native_name[96];
+    native_flags nflags = {2, false};
+    if (mode != AOT_OFF) native_cache_name(s->bytes, s->len, &nflags, native_name);
+    wb_status st = mode == AOT_ON
+                       ? wb_module_new(s->engine, s->bytes, s->len, &s->module, &err)
+                       : wb_module_new_owned(s->engine, s->bytes, s->len, &s->module, &err);
+    if (mode != AOT_ON) s->bytes = NULL;
     if (st != WB_OK) {
         s->module = NULL;
         if (err.status == WB_OK) err.status = st;
         cli_error_wb(o->file, &err);
         return CLI_EXIT_FAILURE;
     }
-    if (mode != AOT_OFF) cli_native(o, s, mode);
+    if (mode != AOT_OFF) cli_native(o, s, mode, native_name);
     st = wb_store_new(s->engine, &s->store, &err);
     if (st == WB_OK) st = wb_linker_new(s->store, &s->linker, &err);
     if (st != WB_OK) {
