@@ -87,10 +87,14 @@ int main(int argc, char **argv) {
         }
     }
     if (!in || !out) return usage();
+#ifndef WB_SANITIZE_BUILD
+    /* (Not under AddressSanitizer: its shadow memory alone reserves
+     * terabytes of address space.) */
     if (max_mib) {
         struct rlimit r = {(rlim_t)max_mib << 20, (rlim_t)max_mib << 20};
         setrlimit(RLIMIT_AS, &r);
     }
+#endif
     if (max_s) {
         struct rlimit r = {(rlim_t)max_s, (rlim_t)max_s + 1};
         setrlimit(RLIMIT_CPU, &r);

@@ -244,7 +244,7 @@ wb_status wb_module_load_native(wb_module *mod, const uint8_t *a, size_t len, co
         }
     }
     for (uint32_t i = 0; i < h.ntypes; i++) {
-        if (img->entry_off[i] != UINT32_MAX && img->entry_off[i] >= h.code_size) {
+        if (img->entry_off[i] >= h.code_size) { /* the compiler makes one per type */
             wm_aot_image_free(img);
             return bad(err, "entry offset outside the code");
         }
