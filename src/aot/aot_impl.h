@@ -17,6 +17,7 @@ typedef struct aot_mod {
     LLVMBuilderRef B;
     const wm_module *m;
     bool strict_fp;
+    bool keep_all_loads;          /* see mem_load */
     LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr, voidt;
     LLVMTypeRef *ftypes;          /* per module type: (ctx, params) -> results */
     LLVMValueRef *funcs;          /* per defined function */

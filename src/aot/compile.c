@@ -561,6 +561,11 @@ static void mem_load(aot_fn *fc, uint8_t op, uint64_t offset) {
     LLVMValueRef v = LLVMBuildLoad2(B, lt, p, "");
     LLVMSetAlignment(v, 1);
     LLVMSetMetadata(v, am->md_tbaa, am->tbaa_mem);
+    /* Every load stays, even when its value turns out dead (through a
+     * local overwritten later, a shift that ignores its bits...): its
+     * trap is an effect. An empty asm that takes the value costs no
+     * instruction; it keeps LLVM from deleting the load. */
+    if (fc->am->keep_all_loads) keep_alive(fc, v);
     if (lt != rt) v = sext ? LLVMBuildSExt(B, v, rt, "") : LLVMBuildZExt(B, v, rt, "");
     push(fc, v);
 }

@@ -407,6 +407,7 @@ wb_status wb_aot_compile(const uint8_t *bytes, size_t len, const wb_aot_options 
     memset(am, 0, sizeof *am);
     am->m = m;
     am->strict_fp = opt->strict_fp;
+    am->keep_all_loads = true;
     am->C = LLVMContextCreate();
     am->M = LLVMModuleCreateWithNameInContext("wasm", am->C);
     am->B = LLVMCreateBuilderInContext(am->C);

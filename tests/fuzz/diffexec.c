@@ -17,8 +17,14 @@
  * any NaN: NaN bits are not deterministic across engines). binaryen logs
  * an i64 as its low and high 32-bit halves, and so does this program.
  *
- * usage: wb-diffexec FILE.wasm [EXPECTED]
+ * usage: wb-diffexec [--aot] [--full] FILE.wasm [EXPECTED]
  *   without EXPECTED: prints the lines
+ *   --aot   runs the module as native code from the ahead-of-time
+ *           compiler (no fuel then: an alarm interrupts a runaway call)
+ *   --full  traps print their message, NaNs print as "nan", and a last
+ *           line gives the exported memory's size and FNV-1a hash: the
+ *           form in which differential.sh compares native code with the
+ *           interpreter (results, traps and final memory)
  * exit: 0 same (or printed), 1 different (the first difference is
  * printed) or the module failed to load, 3 not comparable (other imports,
  * or binaryen hit one of its own host limits).
@@ -31,7 +37,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <unistd.h>
 #include <wasmbox.h>
+#ifdef WB_HAVE_AOT
+#include <wasmbox_aot.h>
+#endif
+
+static bool full;
+static wb_store *alarm_store;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (alarm_store) wb_store_interrupt(alarm_store);
+}
 
 /* binaryen's interpreter counts no fuel; fuzz modules bound their own
  * loops and recursion with a hang-limit global. This only stops a module
@@ -73,8 +92,14 @@ static void record_value(const char *what, const wb_val *v)
         else
             record("%s %lld", what, (long long)v->of.i64);
         break;
-    case WB_F32: record("%s %a", what, (double)v->of.f32); break;
-    case WB_F64: record("%s %a", what, v->of.f64); break;
+    case WB_F32:
+        if (full && isnan(v->of.f32)) record("%s nan", what);
+        else record("%s %a", what, (double)v->of.f32);
+        break;
+    case WB_F64:
+        if (full && isnan(v->of.f64)) record("%s nan", what);
+        else record("%s %a", what, v->of.f64);
+        break;
     default: record("%s ref", what); break;
     }
 }
@@ -220,8 +245,24 @@ static int load(const char *path, uint8_t **bytes, size_t *len)
 
 int main(int argc, char **argv)
 {
+    bool aot = false;
+    while (argc > 1 && argv[1][0] == '-') {
+        if (strcmp(argv[1], "--aot") == 0) {
+#ifdef WB_HAVE_AOT
+            aot = true;
+#else
+            fprintf(stderr, "wb-diffexec: built without the AOT compiler\n");
+            return 77;
+#endif
+        } else if (strcmp(argv[1], "--full") == 0) {
+            full = true;
+        } else {
+            break;
+        }
+        argv++, argc--;
+    }
     if (argc != 2 && argc != 3) {
-        fprintf(stderr, "usage: wb-diffexec FILE.wasm [EXPECTED]\n");
+        fprintf(stderr, "usage: wb-diffexec [--aot] [--full] FILE.wasm [EXPECTED]\n");
         return 2;
     }
     uint8_t *bytes;
@@ -243,6 +284,24 @@ int main(int argc, char **argv)
         goto out;
     }
 
+#ifdef WB_HAVE_AOT
+    if (aot) {
+        static const uint8_t key[WB_NATIVE_KEY_SIZE] = "wb-diffexec key, not a secret";
+        uint8_t *art = NULL, *sealed = NULL;
+        size_t alen, slen;
+        wb_status ast = wb_aot_compile(bytes, len, NULL, &art, &alen, &err);
+        if (ast == WB_OK) ast = wb_native_seal(art, alen, key, sizeof key, &sealed, &slen, &err);
+        if (ast == WB_OK) ast = wb_module_load_native(module, sealed, slen, key, sizeof key, &err);
+        free(art);
+        free(sealed);
+        if (ast != WB_OK) {
+            fprintf(stderr, "%s: aot: %s\n", argv[1], wb_error_format(&err, msg, sizeof msg));
+            goto out;
+        }
+        alarm_store = store;
+        signal(SIGALRM, on_alarm);
+    }
+#endif
     size_t nimports = wb_module_import_count(module);
     imports = calloc(nimports ? nimports : 1, sizeof *imports);
     if (!imports) goto out;
@@ -290,16 +349,20 @@ int main(int argc, char **argv)
             args[p].type = ft->params[p];
         }
         record("call %s", ex.name);
-        wb_store_set_fuel(store, DIFF_FUEL);
+        if (aot) alarm(10);
+        else wb_store_set_fuel(store, DIFF_FUEL);
         /* As binaryen does: the hang limit is reset before every call. */
         if (has_reset && wb_func_call(store, reset.of.func, NULL, 0, NULL, 0, &err) != WB_OK) {
-            record("trap");
+            if (full) record("trap %s", err.message);
+            else record("trap");
             continue;
         }
         wb_status st = wb_func_call(store, fn.of.func, args, ft->nparams, results,
                                     ft->nresults, &err);
+        if (aot) alarm(0);
         if (st == WB_ERR_TRAP) {
-            record("trap");
+            if (full) record("trap %s", err.message);
+            else record("trap");
             continue;
         }
         if (st != WB_OK) {
@@ -307,6 +370,20 @@ int main(int argc, char **argv)
             continue;
         }
         for (uint32_t r = 0; r < ft->nresults; r++) record_value("result", &results[r]);
+    }
+    if (full) {
+        /* The final state: every exported memory's size and hash. */
+        for (size_t i = 0; i < nexports; i++) {
+            wb_exportdesc ex;
+            wb_extern x;
+            wb_module_export(module, i, &ex);
+            if (ex.kind != WB_EXTERN_MEMORY || !wb_instance_export(inst, ex.name, &x)) continue;
+            const uint8_t *m = wb_memory_data(x.of.memory);
+            size_t n = wb_memory_size(x.of.memory);
+            uint64_t h = 1469598103934665603ull;
+            for (size_t k = 0; k < n; k++) h = (h ^ m[k]) * 1099511628211ull;
+            record("memory %s %zu %016llx", ex.name, n, (unsigned long long)h);
+        }
     }
     if (overflow) {
         printf("not comparable: more than %d events\n", MAX_LINES);
