@@ -726,7 +726,9 @@ static void check_stack(aot_fn *fc) {
     LLVMMetadataRef name = LLVMMDStringInContext2(am->C, "rsp", 3);
     LLVMValueRef md = LLVMMetadataAsValue(am->C, LLVMMDNodeInContext2(am->C, &name, 1));
     LLVMValueRef sp = call_intrinsic(am, "llvm.read_register", am->i64, &md, 1);
-    LLVMValueRef limit = LLVMBuildLoad2(am->B, am->i64, fc->limit_ptr, "");
+    LLVMValueRef p = LLVMBuildGEP2(am->B, am->i8, fc->ctx,
+                                   (LLVMValueRef[]){c64(am, offsetof(wm_aot_ctx, stack_limit))}, 1, "");
+    LLVMValueRef limit = LLVMBuildLoad2(am->B, am->i64, p, "");
     LLVMSetVolatile(limit, 1);
     trap_if(fc, LLVMBuildICmp(am->B, LLVMIntULT, sp, limit, ""), WB_TRAP_STACK_EXHAUSTED, NULL);
 }
@@ -845,7 +847,6 @@ bool aot_compile_body(aot_mod *am, uint32_t fi) {
     LLVMPositionBuilderAtEnd(B, fc->entry);
     fc->ctx = LLVMGetParam(fc->fn, 0);
     fc->mem_base = load_invariant(fc, am->ptr, fc->ctx, offsetof(wm_aot_ctx, mem_base), "mem");
-    fc->limit_ptr = load_invariant(fc, am->ptr, fc->ctx, offsetof(wm_aot_ctx, stack_limit), "limit");
 
     /* Locals. */
     uint32_t np = fc->type->nparams;

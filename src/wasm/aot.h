@@ -138,8 +138,12 @@ struct wm_aot_ctx {
     /* The lowest stack pointer allowed. It doubles as the interrupt flag:
      * wb_store_interrupt sets it to UINTPTR_MAX, so the check every
      * function entry and loop header makes anyway fails, and the trap
-     * helper tells the two apart (ex->interrupt). */
-    volatile uintptr_t *stack_limit;
+     * helper tells the two apart (ex->interrupt). A copy of the store's
+     * (wm_exec.stack_limit) in every context, so that a check is one
+     * compare with memory at a fixed offset of the context register;
+     * wm_aot_set_limit and wb_store_interrupt update them all. */
+    volatile uintptr_t stack_limit;
+    wm_aot_ctx *next;                  /* the store's contexts (wm_exec.aot_ctxs) */
     const wm_aot_helpers *helpers;
     wb_instance *inst;
     wm_exec *exec;
@@ -160,7 +164,7 @@ struct wm_aot_ctx {
 
 /* Artifact ABI version: bump when the calling convention changes in a way
  * the offsets above do not show. */
-#define WM_AOT_ABI_VERSION 2u
+#define WM_AOT_ABI_VERSION 3u
 
 static inline uint32_t wm_aot_abi(void) {
     uint32_t h = 2166136261u ^ WM_AOT_ABI_VERSION;

@@ -310,7 +310,13 @@ wb_status wm_aot_instance_bind(wb_instance *inst, wb_error *err) {
     c->funcs = inst->funcs;
     c->type_ids = inst->type_ids;
     c->interrupt = &ex->interrupt;
-    c->stack_limit = &ex->stack_limit;
+    c->stack_limit = __atomic_load_n(&ex->stack_limit, __ATOMIC_SEQ_CST);
+    /* Published to wb_store_interrupt only once complete. */
+    c->next = ex->aot_ctxs;
+    __atomic_store_n(&ex->aot_ctxs, c, __ATOMIC_SEQ_CST);
+    /* An interrupt that came while c was not in the list yet. */
+    if (__atomic_load_n(&ex->interrupt, __ATOMIC_SEQ_CST))
+        __atomic_store_n(&c->stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
     c->helpers = &helpers;
     c->inst = inst;
     c->exec = ex;
@@ -324,7 +330,17 @@ wb_status wm_aot_instance_bind(wb_instance *inst, wb_error *err) {
     return WB_OK;
 }
 
-void wm_aot_instance_free(wb_instance *inst) { free(inst->aot); }
+/* Contexts stay in the store's list until the store goes: freed by
+ * wm_aot_store_free, not with their instance. */
+void wm_aot_instance_free(wb_instance *inst) { (void)inst; }
+
+void wm_aot_store_free(wm_exec *ex) {
+    for (wm_aot_ctx *c = ex->aot_ctxs, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    ex->aot_ctxs = NULL;
+}
 
 wb_func *wm_aot_func_at(wb_store *s, uintptr_t pc) {
     for (size_t k = 0; k < s->instances.len; k++) {
@@ -383,12 +399,22 @@ static uintptr_t thread_stack_limit(void) {
     return limit;
 }
 
-void wm_aot_set_limit(wm_exec *ex, uintptr_t v) {
+void wm_aot_limit_all(wm_exec *ex, uintptr_t v) {
     __atomic_store_n(&ex->stack_limit, v, __ATOMIC_SEQ_CST);
-    /* wb_store_interrupt sets the flag, then the limit: if the flag is
-     * seen clear here, its store of the limit comes after ours. */
-    if (__atomic_load_n(&ex->interrupt, __ATOMIC_SEQ_CST))
-        __atomic_store_n(&ex->stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+    for (wm_aot_ctx *c = __atomic_load_n(&ex->aot_ctxs, __ATOMIC_SEQ_CST); c; c = c->next)
+        __atomic_store_n(&c->stack_limit, v, __ATOMIC_SEQ_CST);
+}
+
+void wm_aot_set_limit(wm_exec *ex, uintptr_t v) {
+    wm_aot_limit_all(ex, v);
+    /* wb_store_interrupt sets the flag, then the limits: if the flag is
+     * seen clear here, its stores come after ours. */
+    if (__atomic_load_n(&ex->interrupt, __ATOMIC_SEQ_CST)) wm_aot_limit_all(ex, UINTPTR_MAX);
+}
+
+void wm_aot_rearm(wm_exec *ex) {
+    if (ex->aot_ctxs) wm_aot_set_limit(ex, thread_stack_limit());
+    else ex->stack_limit = 0;
 }
 
 void wm_aot_enter(wm_exec *ex, wb_func *f, wm_slot *io) {
@@ -396,8 +422,10 @@ void wm_aot_enter(wm_exec *ex, wb_func *f, wm_slot *io) {
     uint32_t ti = f->inst->m->func_types[f->index];
     void (*entry)(void *, void *, wm_slot *) =
         (void (*)(void *, void *, wm_slot *))(void *)(img->code + img->entry_off[ti]);
-    uintptr_t saved_limit = ex->stack_limit;
-    if (saved_limit == 0 || saved_limit == UINTPTR_MAX) wm_aot_set_limit(ex, thread_stack_limit());
+    /* The limit stays from one entry to the next on this thread; another
+     * thread (or the first entry) sets its own. */
+    uintptr_t limit = thread_stack_limit();
+    if (ex->stack_limit != limit) wm_aot_set_limit(ex, limit);
     ex->in_wasm = 1;
     entry(f->aot_vmctx, f->aot_code, io);
     ex->in_wasm = 0;

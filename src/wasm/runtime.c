@@ -380,6 +380,7 @@ void wb_store_delete(wb_store *s) {
     free(s->types);
     munmap(s->exec.stack, s->exec.stack_bytes);
     munmap(s->exec.frames, s->exec.frames_bytes);
+    wm_aot_store_free(&s->exec);
     free(s);
 }
 
@@ -395,7 +396,7 @@ uint64_t wb_store_fuel_left(const wb_store *s) {
 void wb_store_interrupt(wb_store *s) {
     /* The flag first: native code that sees the limit fail looks at it. */
     __atomic_store_n(&s->exec.interrupt, 1, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&s->exec.stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+    wm_aot_limit_all(&s->exec, UINTPTR_MAX);
 }
 
 wb_status wm_store_intern_type(wb_store *s, const wm_functype *t, uint32_t *id) {
@@ -678,7 +679,6 @@ wb_status wm_exec_call(wm_exec *ex, wb_func *f, wb_error *err) {
     sigjmp_buf *const saved_jmp = ex->jmp;
     wm_exec *const saved_current = current_exec;
     const sig_atomic_t saved_in = ex->in_wasm;
-    const uintptr_t saved_limit = ex->stack_limit;
     sigjmp_buf jb;
     volatile wb_status st = WB_OK;
 
@@ -746,12 +746,15 @@ wb_status wm_exec_call(wm_exec *ex, wb_func *f, wb_error *err) {
     ex->stack_top = saved_top;
     ex->frame_top = saved_frames;
     if (st == WB_OK) {
-        wm_aot_set_limit(ex, saved_limit);
         wb_error_clear(err);
         return WB_OK;
     }
-    if (ex->trap == WB_TRAP_INTERRUPTED) ex->interrupt = 0;
-    wm_aot_set_limit(ex, saved_limit);
+    if (ex->trap == WB_TRAP_INTERRUPTED) {
+        ex->interrupt = 0;
+        /* The limit was UINTPTR_MAX: native code of outer calls (if any)
+         * gets this thread's back; else the next entry sets it. */
+        wm_aot_rearm(ex);
+    }
     return report(ex, st, err);
 }
 

@@ -156,6 +156,10 @@ typedef struct wm_exec {
     /* Native code's lowest stack pointer, or UINTPTR_MAX to interrupt it
      * (wm_aot_enter, wb_store_interrupt). */
     volatile uintptr_t stack_limit;
+    /* Every native instance context of the store, newest first; only
+     * ever prepended (atomically), freed with the store: a signal
+     * handler or another thread may walk it (wb_store_interrupt). */
+    struct wm_aot_ctx *aot_ctxs;
     uint32_t trap_detail;            /* table index for element traps */
     char host_message[256];
     int exit_code;
@@ -209,6 +213,9 @@ wb_status wm_call_host(wm_exec *ex, wb_func *f, wb_instance *caller, wm_slot *fp
 /* Makes inst run its module's native code (before segments are applied). */
 wb_status wm_aot_instance_bind(wb_instance *inst, wb_error *err);
 void wm_aot_instance_free(wb_instance *inst);
+void wm_aot_store_free(wm_exec *ex);
+/* After an interrupt was handled: the limit of this thread again. */
+void wm_aot_rearm(wm_exec *ex);
 void wm_aot_image_free(struct wm_aot_image *img);
 /* Runs native f with arguments in io (results written back), under the
  * caller's sigsetjmp; traps jump there with WM_JUMP_TRAP. */
@@ -216,6 +223,9 @@ void wm_aot_enter(wm_exec *ex, wb_func *f, wm_slot *io);
 /* Sets the native stack limit to v, unless an interrupt is pending (then
  * it stays UINTPTR_MAX, so native code stops). */
 void wm_aot_set_limit(wm_exec *ex, uintptr_t v);
+/* Stores v as the limit of the store and of each of its contexts
+ * (async-signal-safe). */
+void wm_aot_limit_all(wm_exec *ex, uintptr_t v);
 /* The function whose native code contains pc, or NULL. */
 wb_func *wm_aot_func_at(wb_store *s, uintptr_t pc);
 /* Values passed to siglongjmp(*ex->jmp, v). */
