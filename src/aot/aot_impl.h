@@ -39,7 +39,7 @@ typedef struct aot_fn {
     uint32_t func_index;
     uint32_t offset;              /* of the instruction being compiled */
     const wm_functype *type;
-    LLVMValueRef fn, ctx, helpers, mem_base, limit_ptr, slots;
+    LLVMValueRef fn, ctx, mem_base, slots;
     LLVMBasicBlockRef entry;
     LLVMValueRef *locals;
     uint8_t *local_types;

@@ -22,8 +22,7 @@ static int cache_walk(native_cache *c, bool remove) {
     unsigned long long total = 0, n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        bool art = l > 6 && strcmp(e->d_name + l - 6, ".wbaot") == 0 && e->d_name[0] != '.';
+        bool art = native_cache_is_artifact(e->d_name);
         bool tmp = strncmp(e->d_name, ".tmp-", 5) == 0;
         if (!art && !(remove && tmp)) continue;
         struct stat st;

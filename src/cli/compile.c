@@ -14,7 +14,7 @@
 #include "native/native.h"
 
 int cli_compile(int argc, char **argv) {
-    native_flags f = {2, false};
+    native_flags f = NATIVE_FLAGS_DEFAULT;
     const char *out = NULL;
     bool quiet = false;
     int nfiles = 0;
@@ -62,7 +62,7 @@ int cli_compile(int argc, char **argv) {
             rc = CLI_EXIT_FAILURE;
             continue;
         }
-        if (!native_cache_compile(&c, files[i], bytes, len, &f, out, quiet, why, sizeof why)) {
+        if (!native_cache_compile(&c, files[i], bytes, len, &f, out, why, sizeof why)) {
             cli_error("compile: %s: %s", files[i], why);
             rc = CLI_EXIT_FAILURE;
         } else if (!quiet) {

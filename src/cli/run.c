@@ -184,6 +184,19 @@ static int cli_value_option(const char *name, size_t len) {
     return -1;
 }
 
+/* The mode named by text (as --aot=MODE and $WASMBOX_AOT name them). */
+static bool cli_aot_mode_parse(const char *text, cli_aot_mode *out) {
+    static const char *const names[] = {[AOT_CACHED] = "cached", [AOT_OFF] = "off",
+                                        [AOT_ON] = "on", [AOT_BACKGROUND] = "background"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        if (strcmp(text, names[k]) == 0) {
+            *out = (cli_aot_mode)k;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Returns -1 when parsing succeeded, or the exit status to end with. */
 static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
     memset(o, 0, sizeof *o);
@@ -220,15 +233,11 @@ static int cli_parse_opts(int argc, char **argv, cli_run_opts *o) {
             continue;
         }
         if (strcmp(a, "--interp") == 0 || strncmp(a, "--aot", 5) == 0) {
-            static const char *const modes[] = {"cached", "off", "on", "background"};
             const char *m = a[2] == 'i' ? "off" : a[5] == '\0' ? "on" : a[5] == '=' ? a + 6 : "";
-            int k = 0;
-            while (k < 4 && strcmp(m, modes[k]) != 0) k++;
-            if (k == 4) {
+            if (!cli_aot_mode_parse(m, &o->aot)) {
                 cli_error("run: unknown option '%s' (--aot[=on|off|cached|background], --interp)", a);
                 return CLI_EXIT_USAGE;
             }
-            o->aot = (cli_aot_mode)k;
             o->aot_set = true;
             continue;
         }
@@ -514,12 +523,9 @@ static int cli_run_start(const cli_run_opts *o, cli_run_state *s) {
 static cli_aot_mode cli_aot_mode_of(const cli_run_opts *o) {
     cli_aot_mode mode = o->aot;
     if (!o->aot_set) {
+        /* Unset or unknown: the default. */
         const char *env = getenv("WASMBOX_AOT");
-        mode = !env || !*env || strcmp(env, "cached") == 0 ? AOT_CACHED
-               : strcmp(env, "off") == 0                   ? AOT_OFF
-               : strcmp(env, "on") == 0                    ? AOT_ON
-               : strcmp(env, "background") == 0            ? AOT_BACKGROUND
-                                                           : AOT_CACHED;
+        if (!env || !cli_aot_mode_parse(env, &mode)) mode = AOT_CACHED;
     }
     /* Only the interpreter meters fuel and counts call depth: say so
      * rather than ignore the limit. */
@@ -560,10 +566,9 @@ static void cli_compile_in_background(const char *file) {
 /* Attaches cached native code to the module, compiling it first in mode
  * on. Any failure leaves the module interpreting, with a note. */
 static void cli_native(const cli_run_opts *o, cli_run_state *s, cli_aot_mode mode,
-                       const char *name) {
+                       const native_flags *f, const char *name) {
     native_cache c;
     char why[600];
-    native_flags f = {2, false};
     if (!native_cache_open(&c, mode == AOT_ON, why, sizeof why)) {
         if (mode == AOT_ON) cli_error("run: native code: %s; running interpreted", why);
         else if (mode == AOT_BACKGROUND) cli_compile_in_background(o->file);
@@ -574,9 +579,9 @@ static void cli_native(const cli_run_opts *o, cli_run_state *s, cli_aot_mode mod
         cli_error("run: native code refused (%s); %s", why,
                   mode == AOT_ON ? "compiling it again" : "running interpreted");
     if (got <= 0 && mode == AOT_ON) {
-        if (!native_cache_compile(&c, o->file, s->bytes, s->len, &f, NULL, true, why, sizeof why))
+        if (!native_cache_compile(&c, o->file, s->bytes, s->len, f, NULL, why, sizeof why))
             cli_error("run: cannot compile %s (%s); running interpreted", o->file, why);
-        else if (native_cache_load(&c, s->module, s->bytes, s->len, &f, why, sizeof why) <= 0)
+        else if (native_cache_load_name(&c, s->module, name, why, sizeof why) <= 0)
             cli_error("run: native code refused (%s); running interpreted", why);
     } else if (got <= 0 && mode == AOT_BACKGROUND) {
         cli_compile_in_background(o->file);
@@ -609,7 +614,7 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
      * needs them again: then they are copied. */
     cli_aot_mode mode = cli_aot_mode_of(o);
     char native_name[96];
-    native_flags nflags = {2, false};
+    native_flags nflags = NATIVE_FLAGS_DEFAULT;
     if (mode != AOT_OFF) native_cache_name(s->bytes, s->len, &nflags, native_name);
     wb_status st = mode == AOT_ON
                        ? wb_module_new(s->engine, s->bytes, s->len, &s->module, &err)
@@ -621,7 +626,7 @@ static int cli_load(const cli_run_opts *o, cli_run_state *s) {
         cli_error_wb(o->file, &err);
         return CLI_EXIT_FAILURE;
     }
-    if (mode != AOT_OFF) cli_native(o, s, mode, native_name);
+    if (mode != AOT_OFF) cli_native(o, s, mode, &nflags, native_name);
     st = wb_store_new(s->engine, &s->store, &err);
     if (st == WB_OK) st = wb_linker_new(s->store, &s->linker, &err);
     if (st != WB_OK) {

@@ -1,13 +1,11 @@
 /*
  * cache.c - the cache of native code (see native.h).
  */
-#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include "native/native.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/sha.h>
 #include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -26,12 +24,6 @@ extern char **environ;
 #define COMPILE_MAX_MIB 4096
 #define COMPILE_MAX_SECONDS 600
 
-static void sha256(const void *data, size_t len, uint8_t out[32]) {
-    SHA256_CTX c;
-    SHA256_Init(&c);
-    SHA256_Update(&c, data, len);
-    SHA256_Final(out, &c);
-}
 
 static void hex(const uint8_t *b, size_t n, char *out) {
     static const char d[] = "0123456789abcdef";
@@ -149,13 +141,18 @@ void native_cache_close(native_cache *c) {
     memset(c->key, 0, sizeof c->key);
 }
 
+bool native_cache_is_artifact(const char *name) {
+    size_t l = strlen(name);
+    return name[0] != '.' && l > 6 && strcmp(name + l - 6, ".wbaot") == 0;
+}
+
 void native_cache_name(const uint8_t *wasm, size_t len, const native_flags *f, char out[96]) {
     uint8_t sum[32], cfg[32];
-    sha256(wasm, len, sum);
+    wm_aot_sha256(wasm, len, sum);
     char text[128];
     int n = snprintf(text, sizeof text, "%s|%08x|%016llx|O%d|%s", WB_VERSION_STRING, wm_aot_abi(),
                      (unsigned long long)wm_aot_cpu(), f->opt_level, f->strict_fp ? "strict" : "");
-    sha256(text, (size_t)n, cfg);
+    wm_aot_sha256((const uint8_t *)text, (size_t)n, cfg);
     char h1[65], h2[17];
     hex(sum, 32, h1);
     hex(cfg, 8, h2);
@@ -180,13 +177,6 @@ static bool read_fd(int fd, uint8_t **out, size_t *len) {
     *out = b;
     *len = off;
     return true;
-}
-
-int native_cache_load(native_cache *c, wb_module *mod, const uint8_t *wasm, size_t len,
-                      const native_flags *f, char *why, size_t wsize) {
-    char name[96];
-    native_cache_name(wasm, len, f, name);
-    return native_cache_load_name(c, mod, name, why, wsize);
 }
 
 int native_cache_load_name(native_cache *c, wb_module *mod, const char *name, char *why,
@@ -331,9 +321,7 @@ static bool write_file_at(int dirfd, const char *name, const uint8_t *b, size_t 
 }
 
 bool native_cache_compile(native_cache *c, const char *wasm_path, const uint8_t *wasm, size_t len,
-                          const native_flags *f, const char *out_path, bool quiet, char *why,
-                          size_t wsize) {
-    (void)quiet;
+                          const native_flags *f, const char *out_path, char *why, size_t wsize) {
     char aotc[PATH_MAX];
     if (!native_compiler_path(aotc, sizeof aotc)) {
         snprintf(why, wsize, "the compiler wasmbox-aotc is not installed (beside wasmbox, on PATH, "
@@ -358,7 +346,7 @@ bool native_cache_compile(native_cache *c, const char *wasm_path, const uint8_t 
      * changed under us): the header names the module's sha256. */
     if (ok) {
         uint8_t sum[32];
-        sha256(wasm, len, sum);
+        wm_aot_sha256(wasm, len, sum);
         wm_aot_header h;
         if (alen < sizeof h) {
             ok = false;
@@ -418,8 +406,7 @@ void native_cache_trim(native_cache *c) {
     uint64_t total = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        if (l < 7 || l >= 96 || strcmp(e->d_name + l - 6, ".wbaot") != 0 || e->d_name[0] == '.') continue;
+        if (!native_cache_is_artifact(e->d_name) || strlen(e->d_name) >= sizeof list[0].name) continue;
         struct stat st;
         if (fstatat(c->dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
         if (n == cap) {

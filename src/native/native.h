@@ -29,6 +29,9 @@ typedef struct native_flags {
     bool strict_fp;
 } native_flags;
 
+/* What `wasmbox run` and containers look up: -O2, no strict-fp. */
+#define NATIVE_FLAGS_DEFAULT ((native_flags){2, false})
+
 typedef struct native_cache {
     char dir[PATH_MAX];   /* the artifacts */
     int dirfd;            /* open on dir, -1 when closed */
@@ -47,13 +50,13 @@ void native_cache_close(native_cache *c);
 
 /* The artifact file name for a module: "<sha256>-<16 hex>.wbaot". */
 void native_cache_name(const uint8_t *wasm, size_t len, const native_flags *f, char out[96]);
+/* Whether a file name in the cache folder is an artifact. */
+bool native_cache_is_artifact(const char *name);
 
-/* Finds, verifies and attaches the module's native code. Returns 1 when
- * attached, 0 when the cache has none, -1 when an artifact was there but
- * refused (why says why; the file is removed so it gets rebuilt). */
-int native_cache_load(native_cache *c, wb_module *mod, const uint8_t *wasm, size_t len,
-                      const native_flags *f, char *why, size_t wsize);
-/* The same with the artifact's name (native_cache_name) computed before. */
+/* Finds (by its native_cache_name), verifies and attaches a module's
+ * native code. Returns 1 when attached, 0 when the cache has none, -1
+ * when an artifact was there but refused (why says why; the file is
+ * removed so it gets rebuilt). */
 int native_cache_load_name(native_cache *c, wb_module *mod, const char *name, char *why,
                            size_t wsize);
 
@@ -62,8 +65,7 @@ int native_cache_load_name(native_cache *c, wb_module *mod, const char *name, ch
  * out_path is not NULL, writes it there). Bounded: the compiler gets
  * limits on memory and CPU time. Fills why on failure. */
 bool native_cache_compile(native_cache *c, const char *wasm_path, const uint8_t *wasm, size_t len,
-                          const native_flags *f, const char *out_path, bool quiet, char *why,
-                          size_t wsize);
+                          const native_flags *f, const char *out_path, char *why, size_t wsize);
 
 /* Removes the oldest artifacts until the cache holds at most max_bytes. */
 void native_cache_trim(native_cache *c);

@@ -145,7 +145,7 @@ bool oci_workload_load(oci_workload *w, const oci_spec *s, int modfd, const char
     /* The cache names native code by the module's hash: taken before the
      * module takes the bytes. */
     char native_name[96];
-    native_flags nflags = {2, false};
+    native_flags nflags = NATIVE_FLAGS_DEFAULT;
     if (nc) native_cache_name(bytes, len, &nflags, native_name);
     /* The module takes the bytes. */
     if (wb_module_new_owned(w->engine, bytes, len, &w->module, &err) != WB_OK) {

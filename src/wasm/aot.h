@@ -134,7 +134,6 @@ struct wm_aot_ctx {
     wb_table **tables;
     wb_func **funcs;                   /* imported ones first */
     const uint32_t *type_ids;          /* canonical id of each module type */
-    volatile sig_atomic_t *interrupt;  /* unused by code; see stack_limit */
     /* The lowest stack pointer allowed. It doubles as the interrupt flag:
      * wb_store_interrupt sets it to UINTPTR_MAX, so the check every
      * function entry and loop header makes anyway fails, and the trap
@@ -154,17 +153,17 @@ struct wm_aot_ctx {
     X(offsetof(wm_aot_ctx, mem_base)) X(offsetof(wm_aot_ctx, mem))            \
     X(offsetof(wm_aot_ctx, globals)) X(offsetof(wm_aot_ctx, tables))          \
     X(offsetof(wm_aot_ctx, funcs)) X(offsetof(wm_aot_ctx, type_ids))          \
-    X(offsetof(wm_aot_ctx, interrupt)) X(offsetof(wm_aot_ctx, stack_limit))   \
+    X(offsetof(wm_aot_ctx, stack_limit))                                      \
     X(offsetof(wm_aot_ctx, helpers)) X(sizeof(wm_aot_helpers))                \
     X(offsetof(wb_memory, pages)) X(offsetof(wb_global, val))                 \
     X(offsetof(wb_table, elems)) X(offsetof(wb_table, size))                  \
     X(offsetof(wb_func, type_id)) X(offsetof(wb_func, aot_code))              \
-    X(offsetof(wb_func, aot_vmctx)) X(sizeof(wm_slot)) X(sizeof(sig_atomic_t))\
+    X(offsetof(wb_func, aot_vmctx)) X(sizeof(wm_slot))                         \
     X(WM_H_COUNT) X(sizeof(wm_aot_header))
 
 /* Artifact ABI version: bump when the calling convention changes in a way
  * the offsets above do not show. */
-#define WM_AOT_ABI_VERSION 3u
+#define WM_AOT_ABI_VERSION 4u
 
 static inline uint32_t wm_aot_abi(void) {
     uint32_t h = 2166136261u ^ WM_AOT_ABI_VERSION;
@@ -176,7 +175,8 @@ static inline uint32_t wm_aot_abi(void) {
 
 /* The features of the CPU this process runs on (aot_load.c). */
 uint64_t wm_aot_cpu(void);
-/* HMAC-SHA256 (aot_load.c). */
+/* SHA-256 and HMAC-SHA256 (aot_load.c; also the cache's names). */
+void wm_aot_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
 bool wm_aot_hmac(const uint8_t *data, size_t len, const uint8_t *key, size_t key_len, uint8_t out[32]);
 
 #endif /* WM_AOT_H */

@@ -82,7 +82,7 @@ uint64_t wm_aot_cpu(void) {
 
 /* ----------------------------------------------------------- sealing */
 
-static void sha256(const uint8_t *data, size_t len, uint8_t out[32]) {
+void wm_aot_sha256(const uint8_t *data, size_t len, uint8_t out[32]) {
     SHA256_CTX c;
     SHA256_Init(&c);
     SHA256_Update(&c, data, len);
@@ -96,7 +96,7 @@ static bool mac(const uint8_t *data, size_t len, const uint8_t *key, size_t key_
     SHA256_CTX c;
     memset(k, 0, sizeof k);
     if (key_len > sizeof k) {
-        sha256(key, key_len, k);
+        wm_aot_sha256(key, key_len, k);
     } else {
         memcpy(k, key, key_len);
     }
@@ -195,7 +195,7 @@ wb_status wb_module_load_native(wb_module *mod, const uint8_t *a, size_t len, co
         return bad(err, "made by another engine version");
     uint8_t sum[32];
     const wm_module *m = mod->m;
-    sha256(m->bytes, m->len, sum);
+    wm_aot_sha256(m->bytes, m->len, sum);
     if (memcmp(sum, h.module_sha256, 32) != 0) return bad(err, "made from another module");
     uint64_t cpu = wm_aot_cpu();
     if ((h.features & ~cpu) != 0) return bad(err, "needs CPU features this machine lacks");
@@ -309,7 +309,6 @@ wb_status wm_aot_instance_bind(wb_instance *inst, wb_error *err) {
     c->tables = inst->tables;
     c->funcs = inst->funcs;
     c->type_ids = inst->type_ids;
-    c->interrupt = &ex->interrupt;
     c->stack_limit = __atomic_load_n(&ex->stack_limit, __ATOMIC_SEQ_CST);
     /* Published to wb_store_interrupt only once complete. */
     c->next = ex->aot_ctxs;
